@@ -1,0 +1,1 @@
+"""dedupe stage of gristmill (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""mixture stage of gristmill (see DESIGN.md)."""

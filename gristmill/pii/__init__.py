@@ -1,0 +1,1 @@
+"""pii stage of gristmill (see DESIGN.md)."""

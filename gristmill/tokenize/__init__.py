@@ -1,0 +1,1 @@
+"""tokenize stage of gristmill (see DESIGN.md)."""
