@@ -1,0 +1,156 @@
+"""The ``gristmill`` command line: run a pipeline, inspect shards or a run, run the demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gristmill import __version__
+
+console = Console(stderr=True)
+
+
+def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("cluster")
+    group.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes of the embedded LocalCluster (default: the config's "
+        "'workers', else the number of CPU cores)",
+    )
+    group.add_argument(
+        "--scheduler", metavar="ADDRESS", help="attach to a running Dask scheduler (tcp://...)"
+    )
+    group.add_argument(
+        "--scheduler-file", metavar="FILE", help="attach through a Dask scheduler file"
+    )
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument(
+        "--resume",
+        dest="resume",
+        action="store_true",
+        default=True,
+        help="skip shards already done with the same config (default)",
+    )
+    resume.add_argument(
+        "--fresh", dest="resume", action="store_false", help="delete the output and start over"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gristmill",
+        description="Prepare LLM pretraining data: read raw shards, filter, deduplicate, "
+        "scrub PII, tokenize and mix, as a Dask dataflow.",
+    )
+    parser.add_argument("--version", action="version", version=f"gristmill {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="run a pipeline config",
+        description="Run the pipeline described by a YAML config (see README).",
+    )
+    run.add_argument("config", help="pipeline YAML file")
+    run.add_argument("--output", help="override the config's output folder")
+    _cluster_arguments(run)
+
+    inspect = commands.add_parser(
+        "inspect",
+        help="summarise a run folder or a shard file",
+        description="Show a run's per-stage counts (a folder with run.json), or the schema, "
+        "row count and first documents of a shard file or folder of shards.",
+    )
+    inspect.add_argument("path")
+    inspect.add_argument("-n", "--docs", type=int, default=3, help="documents to show")
+
+    demo = commands.add_parser(
+        "demo",
+        help="build a small corpus from the Python installation and run the demo preset",
+        description="Builds web (pydoc HTML in WARC), code (standard library sources) and "
+        "books (documentation prose) sources locally, needing no download, and runs the "
+        "demo preset on them.",
+    )
+    demo.add_argument("--out", default="demo-out", help="folder for the corpus and the output")
+    _cluster_arguments(demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    from gristmill.pipelines.config import ConfigError
+
+    try:
+        if args.command == "run":
+            return _run(args.config, args, output=args.output)
+        if args.command == "inspect":
+            from gristmill.report.summary import inspect_path
+
+            inspect_path(args.path, args.docs, Console())
+            return 0
+        if args.command == "demo":
+            from gristmill.pipelines.demo import prepare_demo
+
+            config_path = prepare_demo(Path(args.out))
+            console.print(f"demo corpus and config written under [bold]{args.out}[/]")
+            return _run(str(config_path), args)
+    except ConfigError as error:
+        console.print(f"[red]config error[/]\n{error}")
+        return 2
+    except FileNotFoundError as error:
+        console.print(f"[red]error:[/] {error}")
+        return 2
+    return 1
+
+
+def _run(config_path: str, args: argparse.Namespace, output: str | None = None) -> int:
+    from gristmill.pipelines.config import load_config
+    from gristmill.pipelines.runner import RunFailed, dask_client, run_pipeline
+    from gristmill.report.summary import print_run_summary
+
+    config = load_config(config_path, output=output)
+    workers = args.workers or config.workers or os.cpu_count() or 1
+    with dask_client(workers, args.scheduler, args.scheduler_file) as client:
+        console.print(f"Dask dashboard: {client.dashboard_link}")
+        with Progress(
+            TextColumn("[bold]phase {task.fields[phase]}[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("shards · {task.fields[rate]} docs/s · {task.fields[skipped]} resumed"),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            bars: dict[int, int] = {}
+
+            def show(state) -> None:
+                if state.phase not in bars:
+                    bars[state.phase] = progress.add_task(
+                        "", total=state.total, phase=state.phase, rate="0", skipped=0
+                    )
+                progress.update(
+                    bars[state.phase],
+                    completed=state.done,
+                    rate=f"{state.docs_per_s:,.0f}",
+                    skipped=state.skipped,
+                )
+
+            try:
+                run = run_pipeline(config, client, resume=args.resume, on_progress=show)
+            except RunFailed as error:
+                console.print(f"[red]run failed[/]: {error}")
+                return 1
+    print_run_summary(run, Console())
+    console.print(f"output: [bold]{config.output}[/]")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Document length filter: characters and words, measured with Arrow kernels.
+
+The simplest statistic-based filter of the survey (§4.1.2); Gopher (Rae et al. 2021,
+Table A1) keeps documents of 50 to 100,000 words, which are the defaults here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field
+
+from gristmill.steps import Filter
+
+
+class TextLength(Filter):
+    """Keep documents whose word and character counts lie within bounds (Gopher defaults)."""
+
+    name = "length"
+
+    min_words: int = Field(50, ge=0)
+    max_words: int = Field(100_000, ge=1)
+    min_chars: int = Field(0, ge=0)
+    max_chars: int | None = Field(None, ge=1)
+
+    def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
+        text = batch.column("text")
+        chars = pc.utf8_length(text).to_numpy(zero_copy_only=False)
+        words = pc.list_value_length(pc.utf8_split_whitespace(text)).to_numpy(
+            zero_copy_only=False
+        )
+        return {"chars": chars.astype(np.int64), "words": words.astype(np.int64)}
+
+    def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
+        words, chars = signals["words"], signals["chars"]
+        reasons: list[str | None] = [None] * len(words)
+        checks = [
+            (words < self.min_words, "too_few_words"),
+            (words > self.max_words, "too_many_words"),
+            (chars < self.min_chars, "too_few_chars"),
+        ]
+        if self.max_chars is not None:
+            checks.append((chars > self.max_chars, "too_many_chars"))
+        for mask, reason in reversed(checks):  # the first failing check names the reason
+            for index in np.flatnonzero(mask):
+                reasons[index] = reason
+        return reasons

@@ -1,0 +1,1 @@
+"""Pipeline configuration, the registry of step and reader names, and the Dask runner."""

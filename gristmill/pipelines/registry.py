@@ -1,0 +1,46 @@
+"""Names usable in a pipeline YAML: input formats (readers) and steps.
+
+A new step is one class in its stage package plus one line here. Classes are imported on
+first use, so that a step's heavy dependencies load only when a config names it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+READERS: dict[str, str] = {
+    "warc": "gristmill.io.warc:WarcReader",
+    "arc": "gristmill.io.warc:WarcReader",
+    "wet": "gristmill.io.wet:WetReader",
+    "jsonl": "gristmill.io.jsonl:JsonlReader",
+    "parquet": "gristmill.io.columnar:ParquetReader",
+    "arrow": "gristmill.io.columnar:ArrowReader",
+    "books": "gristmill.io.books:BookReader",
+    "code": "gristmill.io.code:CodeReader",
+}
+
+STEPS: dict[str, str] = {
+    # quality filtering
+    "normalize": "gristmill.filters.text_normalize:NormalizeText",
+    "length": "gristmill.filters.length:TextLength",
+    # de-duplication
+    "exact_dedup": "gristmill.dedupe.exact:ExactDedup",
+}
+
+
+def _load(table: dict[str, str], name: str, kind: str) -> type:
+    try:
+        module_name, class_name = table[name].split(":")
+    except KeyError:
+        raise KeyError(
+            f"unknown {kind} {name!r}; allowed: {', '.join(sorted(table))}"
+        ) from None
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def reader_class(fmt: str) -> type:
+    return _load(READERS, fmt, "format")
+
+
+def step_class(name: str) -> type:
+    return _load(STEPS, name, "step")

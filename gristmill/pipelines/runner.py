@@ -1,0 +1,351 @@
+"""Run a pipeline on a Dask cluster: phases of segment tasks, global resolves between them.
+
+For each phase, one task per (source, shard) segment is submitted with ``client.map``;
+tasks whose completion marker matches their fingerprint are skipped (resume). Between
+phases, the global steps whose signatures are complete are resolved with Dask collections.
+At the end the per-shard stats are merged into ``run.json`` and the accounting invariant is
+checked for every stage of every source.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from distributed import Client, LocalCluster, as_completed
+from fsspec.core import url_to_fs
+
+from gristmill import __version__
+from gristmill.io.base import Shard
+from gristmill.io.writers import read_marker
+from gristmill.pipelines.config import RunConfig, fingerprint
+from gristmill.pipelines.plan import (
+    Segment,
+    output_url,
+    plan_segments,
+    rejected_url,
+    resolution_dir,
+    signature_url,
+)
+from gristmill.pipelines.segment import SegmentTask, run_segment
+from gristmill.pipelines.stats import AccountingError, check_chain, merge_source_stats
+from gristmill.steps import GlobalStep
+
+RUN_FILE = "run.json"
+
+
+class RunFailed(RuntimeError):
+    """Some shards failed; the others are done and a re-run resumes from them."""
+
+
+@dataclass
+class PhaseProgress:
+    """What a progress display is told: one call per finished shard."""
+
+    phase: int
+    total: int
+    done: int = 0
+    skipped: int = 0
+    docs: int = 0
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def docs_per_s(self) -> float:
+        elapsed = time.perf_counter() - self.started
+        return self.docs / elapsed if elapsed > 0 else 0.0
+
+
+ProgressCallback = Callable[[PhaseProgress], None]
+
+
+@contextmanager
+def dask_client(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    scheduler_file: str | None = None,
+    dashboard: bool = True,
+):
+    """Attach to an existing cluster, or start (and later close) an embedded LocalCluster
+    of processes with one thread each."""
+    if scheduler or scheduler_file:
+        client = Client(address=scheduler, scheduler_file=scheduler_file)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers or 1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=":0" if dashboard else None,
+        host="127.0.0.1",
+    )
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+def list_shards(config: RunConfig) -> dict[str, list[Shard]]:
+    shards: dict[str, list[Shard]] = {}
+    for source in config.sources:
+        found = source.reader.shards(source.name, list(source.paths))
+        if not found:
+            raise FileNotFoundError(
+                f"{config.source_file}: source {source.name!r}: no input files in {source.paths}"
+            )
+        shards[source.name] = found
+    return shards
+
+
+def run_pipeline(
+    config: RunConfig,
+    client: Client,
+    resume: bool = True,
+    on_progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Run every phase; returns the run record also written to ``out/run.json``."""
+    started = time.time()
+    fs, out_root = url_to_fs(config.output)
+    if not resume and fs.exists(out_root):
+        fs.rm(out_root, recursive=True)
+    fs.makedirs(out_root, exist_ok=True)
+
+    shards = list_shards(config)
+    plan = plan_segments(config)
+    order = config.global_order()
+    # fingerprint of each (source, shard)'s latest segment, chained across segments
+    chain: dict[tuple[str, str], str] = {}
+    resolutions: dict[str, str] = {}
+    records: list[dict[str, Any]] = []
+    global_summaries: dict[str, Any] = {}
+
+    for phase in range(len(order) + 1):
+        tasks = []
+        for source in config.sources:
+            for segment in plan[source.name]:
+                if segment.phase != phase:
+                    continue
+                for shard in shards[source.name]:
+                    tasks.append(_make_task(config, segment, shard, chain, resolutions))
+        records.extend(_run_phase(client, phase, tasks, resume, on_progress))
+        if phase < len(order):
+            step_id = order[phase]
+            resolutions[step_id], global_summaries[step_id] = _resolve(
+                config, plan, shards, step_id, records, client
+            )
+
+    run = _run_record(config, plan, records, global_summaries, started)
+    with fs.open(posixpath.join(out_root, RUN_FILE), "w") as handle:
+        json.dump(run, handle, indent=2, sort_keys=False)
+    return run
+
+
+def _make_task(
+    config: RunConfig,
+    segment: Segment,
+    shard: Shard,
+    chain: dict[tuple[str, str], str],
+    resolutions: dict[str, str],
+) -> SegmentTask:
+    source = segment.source
+    key = (source.name, shard.name)
+    previous = chain.get(key, fingerprint({"paths": shard.paths, "size": shard.size,
+                                            "members": shard.members}))
+    resolution = resolutions[segment.apply.id] if segment.apply else None
+    task_fingerprint = segment.fingerprint(previous, resolution, config)
+    previous_output = (
+        output_url(config, _segment_before(segment), shard) if segment.index > 0 else None
+    )
+    chain[key] = task_fingerprint
+    rejected = None
+    if config.write_rejected:
+        stage_ids = ([segment.apply.id] if segment.apply else []) + [s.id for s in segment.stages]
+        rejected = {stage_id: rejected_url(config, stage_id, shard) for stage_id in stage_ids}
+    return SegmentTask(
+        source=source.name,
+        shard=shard,
+        segment_index=segment.index,
+        reader=source.reader if segment.index == 0 else None,
+        input_url=previous_output,
+        apply=segment.apply,
+        resolution_dir=resolution_dir(config, segment.apply.id) if segment.apply else None,
+        stages=segment.stages,
+        collect=segment.collect,
+        signature_url=signature_url(config, segment.collect.id, shard) if segment.collect else None,
+        priority=source.priority,
+        output_url=output_url(config, segment, shard),
+        output_format=config.output_format if segment.is_last else "arrow",
+        keep_signals=config.keep_signals if segment.is_last else True,
+        rejected_urls=rejected,
+        fingerprint=task_fingerprint,
+    )
+
+
+def _segment_before(segment: Segment) -> Segment:
+    return Segment(
+        source=segment.source,
+        index=segment.index - 1,
+        phase=-1,
+        apply=None,
+        stages=(),
+        collect=None,
+        is_last=False,
+    )
+
+
+def _run_phase(
+    client: Client,
+    phase: int,
+    tasks: list[SegmentTask],
+    resume: bool,
+    on_progress: ProgressCallback | None,
+) -> list[dict[str, Any]]:
+    progress = PhaseProgress(phase=phase, total=len(tasks))
+    records: list[dict[str, Any]] = []
+    pending: list[SegmentTask] = []
+    for task in tasks:
+        marker = read_marker(task.output_url) if resume else None
+        if marker is not None and marker.get("fingerprint") == task.fingerprint:
+            records.append(marker["stats"])
+            progress.done += 1
+            progress.skipped += 1
+        else:
+            pending.append(task)
+    if on_progress:
+        on_progress(progress)
+    if not pending:
+        return records
+    futures = client.map(
+        run_segment,
+        pending,
+        key=[f"segment-{t.source}-{t.segment_index}-{t.fingerprint[:16]}" for t in pending],
+        retries=2,
+        pure=True,
+    )
+    failures: list[str] = []
+    for future in as_completed(futures):
+        if future.status == "error":
+            index = futures.index(future)
+            task = pending[index]
+            failures.append(f"{task.source}/{task.shard.name}: {future.exception()!r}")
+            if isinstance(future.exception(), AccountingError):
+                raise future.exception()
+        else:
+            record = future.result()
+            records.append(record)
+            progress.docs += record["docs_out"]
+        progress.done += 1
+        if on_progress:
+            on_progress(progress)
+    if failures:
+        raise RunFailed(
+            f"{len(failures)} of {len(tasks)} shards failed in phase {phase} "
+            "(the others are done; re-run to resume):\n  " + "\n  ".join(failures)
+        )
+    return records
+
+
+def _resolve(
+    config: RunConfig,
+    plan: dict[str, list[Segment]],
+    shards: dict[str, list[Shard]],
+    step_id: str,
+    records: list[dict[str, Any]],
+    client: Client,
+) -> tuple[str, dict[str, Any]]:
+    """Resolve one global step over the signatures of every source that names it."""
+    paths: list[str] = []
+    fingerprints: list[str] = []
+    signatures = 0
+    docs_in = 0
+    step: GlobalStep | None = None
+    collecting = {
+        (segment.source.name, segment.index)
+        for segments in plan.values()
+        for segment in segments
+        if segment.collect is not None and segment.collect.id == step_id
+    }
+    for record in records:
+        if (record["source"], record["segment"]) in collecting:
+            fingerprints.append(record["fingerprint"])
+            signatures += record["signatures"]
+            docs_in += record["collect_docs_in"]
+    for segments in plan.values():
+        for segment in segments:
+            if segment.collect is not None and segment.collect.id == step_id:
+                step = segment.collect.step  # type: ignore[assignment]
+                paths.extend(
+                    signature_url(config, step_id, shard) for shard in shards[segment.source.name]
+                )
+    assert step is not None
+    if docs_in and not signatures:
+        raise AccountingError(
+            f"global step {step_id!r} received {docs_in} documents but produced no signatures"
+        )
+    resolution = fingerprint({"step": step.describe(), "inputs": sorted(fingerprints)})
+    target = resolution_dir(config, step_id)
+    fs, root = url_to_fs(target)
+    marker = posixpath.join(root, "_resolved.json")
+    if fs.exists(marker):
+        with fs.open(marker) as handle:
+            done = json.load(handle)
+        if done.get("fingerprint") == resolution:
+            return resolution, done["summary"]
+    if fs.exists(root):
+        fs.rm(root, recursive=True)
+    fs.makedirs(root, exist_ok=True)
+    wall, started = time.perf_counter(), time.time()
+    summary = dict(step.resolve(paths, target) or {})
+    summary.update(
+        signatures=signatures,
+        signature_files=len(paths),
+        wall_s=round(time.perf_counter() - wall, 3),
+        started=started,
+    )
+    with fs.open(marker, "w") as handle:
+        json.dump({"fingerprint": resolution, "summary": summary}, handle)
+    return resolution, summary
+
+
+def _run_record(
+    config: RunConfig,
+    plan: dict[str, list[Segment]],
+    records: list[dict[str, Any]],
+    global_summaries: dict[str, Any],
+    started: float,
+) -> dict[str, Any]:
+    sources: dict[str, Any] = {}
+    for source in config.sources:
+        own = sorted(
+            (r for r in records if r["source"] == source.name),
+            key=lambda r: (r["segment"], r["shard"]),
+        )
+        merged = merge_source_stats(own)
+        check_chain(merged, f"source {source.name!r}")
+        final = [r for r in own if r["segment"] == len(plan[source.name]) - 1]
+        sources[source.name] = {
+            "shards": len(final),
+            "docs_in": merged[0].docs_in if merged else 0,
+            "docs_out": sum(r["docs_out"] for r in final),
+            "stages": [stats.to_dict() for stats in merged],
+        }
+    return {
+        "gristmill_version": __version__,
+        "config_file": config.source_file,
+        "config_fingerprint": config.fingerprint(),
+        "config": config.describe(),
+        "output": config.output,
+        "started": started,
+        "wall_s": round(time.time() - started, 3),
+        "sources": sources,
+        "global_steps": global_summaries,
+    }

@@ -1,0 +1,203 @@
+"""The Dask task: run one segment of one source on one shard.
+
+A pure function of ``(shard, segment, config)``: it reads its own input (the raw shard or
+the previous segment's output), streams it in bounded batches through the fused steps,
+writes its output, rejected documents and global-step signatures atomically, writes the
+completion marker last, and returns a small stats record. Documents never travel through
+the scheduler; a retry on a lost worker rewrites the same bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from gristmill.documents import DOC_COLUMNS, text_bytes
+from gristmill.io.base import Reader, ReaderCounts, Shard
+from gristmill.io.writers import ShardWriter, iter_arrow_batches, write_marker
+from gristmill.pipelines.config import Stage
+from gristmill.pipelines.stats import StageStats
+from gristmill.steps import GlobalStep, MapStep, StepResult, shard_bucket
+
+
+@dataclass(frozen=True)
+class SegmentTask:
+    """Everything one task needs; small enough to ship through the scheduler."""
+
+    source: str
+    shard: Shard
+    segment_index: int
+    reader: Reader | None
+    input_url: str | None
+    apply: Stage | None
+    resolution_dir: str | None
+    stages: tuple[Stage, ...]
+    collect: Stage | None
+    signature_url: str | None
+    priority: int
+    output_url: str
+    output_format: str
+    keep_signals: bool
+    rejected_urls: dict[str, str] | None
+    fingerprint: str
+    batch_docs: int = 1024
+
+
+class _RejectedWriters:
+    """Opens a rejected-documents shard per stage on first use."""
+
+    def __init__(self, urls: dict[str, str] | None, fmt: str) -> None:
+        self.urls = urls
+        self.format = fmt
+        self.writers: dict[str, ShardWriter] = {}
+
+    def write(self, stage_id: str, rejected: pa.Table | None) -> None:
+        if self.urls is None or rejected is None or rejected.num_rows == 0:
+            return
+        if stage_id not in self.writers:
+            self.writers[stage_id] = ShardWriter(self.urls[stage_id], self.format)
+        self.writers[stage_id].write(rejected)
+
+    def close(self) -> list[str]:
+        for writer in self.writers.values():
+            writer.close()
+        return [writer.url for writer in self.writers.values()]
+
+    def abort(self) -> None:
+        for writer in self.writers.values():
+            writer.abort()
+
+
+def _read_input(task: SegmentTask, counts: ReaderCounts) -> Iterator[pa.Table]:
+    if task.reader is not None:
+        yield from task.reader.read(task.shard, counts)
+    else:
+        assert task.input_url is not None
+        for batch in iter_arrow_batches(task.input_url, task.batch_docs):
+            counts["records"] += batch.num_rows
+            yield batch
+
+
+def _timed(iterator: Iterator[pa.Table], stats: StageStats) -> Iterator[pa.Table]:
+    while True:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            stats.wall_s += time.perf_counter() - wall
+            stats.cpu_s += time.process_time() - cpu
+        yield batch
+
+
+def _run_stage(
+    stage: Stage, stats: StageStats, batch: pa.Table, run: Any
+) -> StepResult:
+    wall, cpu = time.perf_counter(), time.process_time()
+    stats.docs_in += batch.num_rows
+    stats.bytes_in += text_bytes(batch)
+    result: StepResult = run(batch)
+    stats.docs_out += result.kept.num_rows
+    stats.bytes_out += text_bytes(result.kept)
+    stats.removed.update(result.removed_by_reason())
+    stats.counters.update(result.counters)
+    stats.wall_s += time.perf_counter() - wall
+    stats.cpu_s += time.process_time() - cpu
+    return result
+
+
+def run_segment(task: SegmentTask) -> dict[str, Any]:
+    """Run a segment on a shard; returns ``{"source", "shard", "segment", "stages", ...}``."""
+    where = f"{task.source}/{task.shard.name} segment {task.segment_index}"
+    counts = ReaderCounts()
+    read_stats = StageStats("read")
+    stage_stats: list[StageStats] = []
+    apply_state = None
+    if task.apply is not None:
+        step = task.apply.step
+        assert isinstance(step, GlobalStep) and task.resolution_dir is not None
+        apply_state = step.load(task.resolution_dir, task.shard.key)
+        stage_stats.append(StageStats(task.apply.id))
+    stage_stats.extend(StageStats(stage.id) for stage in task.stages)
+
+    collect_step = task.collect.step if task.collect is not None else None
+    signatures = 0
+    writer = ShardWriter(task.output_url, task.output_format)
+    signature_writer = (
+        ShardWriter(task.signature_url, "parquet") if task.signature_url is not None else None
+    )
+    rejected = _RejectedWriters(task.rejected_urls, task.output_format)
+    try:
+        for batch in _timed(_read_input(task, counts), read_stats):
+            read_stats.docs_out += batch.num_rows
+            read_stats.bytes_out += text_bytes(batch)
+            position = 0
+            if task.apply is not None:
+                step = task.apply.step
+                result = _run_stage(
+                    task.apply,
+                    stage_stats[0],
+                    batch,
+                    lambda b, step=step: step.apply(b, apply_state, task.apply.id),
+                )
+                rejected.write(task.apply.id, result.rejected)
+                batch = result.kept
+                position = 1
+            for offset, stage in enumerate(task.stages):
+                step = stage.step
+                assert isinstance(step, MapStep)
+                result = _run_stage(
+                    stage,
+                    stage_stats[position + offset],
+                    batch,
+                    lambda b, step=step, stage=stage: step.process(b, stage.id),
+                )
+                rejected.write(stage.id, result.rejected)
+                batch = result.kept
+            if not task.keep_signals:
+                batch = batch.select(list(DOC_COLUMNS))
+            writer.write(batch)
+            if collect_step is not None and signature_writer is not None and batch.num_rows:
+                assert isinstance(collect_step, GlobalStep)
+                signature = collect_step.collect(batch)
+                signature = signature.append_column(
+                    "priority", pa.array([task.priority] * signature.num_rows, pa.int32())
+                ).append_column(
+                    "shard", pa.array([shard_bucket(task.shard.key)] * signature.num_rows)
+                )
+                signatures += signature.num_rows
+                signature_writer.write(signature)
+        writer.close()
+        if signature_writer is not None:
+            signature_writer.close()
+        rejected_files = rejected.close()
+    except BaseException:
+        writer.abort()
+        if signature_writer is not None:
+            signature_writer.abort()
+        rejected.abort()
+        raise
+
+    read_stats.docs_in = counts["records"]
+    read_stats.removed.update({k: v for k, v in counts.items() if k != "records"})
+    stages = ([read_stats] if task.reader is not None else []) + stage_stats
+    for stats in stages:
+        stats.check(where)
+    record = {
+        "source": task.source,
+        "shard": task.shard.name,
+        "segment": task.segment_index,
+        "fingerprint": task.fingerprint,
+        "stages": [stats.to_dict() for stats in stages],
+        "docs_out": writer.rows,
+        "signatures": signatures,
+        "collect_docs_in": writer.rows if collect_step is not None else 0,
+        "rejected_files": rejected_files,
+    }
+    write_marker(task.output_url, {"fingerprint": task.fingerprint, "stats": record})
+    return record

@@ -1,0 +1,79 @@
+"""Terminal summaries: a run's funnel per source and stage, and a look inside shard files."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from fsspec.core import url_to_fs
+from rich.console import Console
+from rich.table import Table
+
+from gristmill.io.writers import MARKER_SUFFIX, SUFFIXES, read_table
+
+RUN_FILE = "run.json"
+
+
+def print_run_summary(run: dict[str, Any], console: Console) -> None:
+    """One table: per source and stage, documents in/out and the main removal reasons."""
+    table = Table(title=f"gristmill run · {run.get('output', '')}", show_lines=False)
+    for column in ("source", "stage", "docs in", "docs out", "MB out", "removed (top reasons)"):
+        table.add_column(column, justify="right" if column.startswith(("docs", "MB")) else "left")
+    for source, data in run["sources"].items():
+        for stage in data["stages"]:
+            reasons = sorted(stage["removed"].items(), key=lambda item: -item[1])[:3]
+            table.add_row(
+                source,
+                stage["stage"],
+                f"{stage['docs_in']:,}",
+                f"{stage['docs_out']:,}",
+                f"{stage['bytes_out'] / 1e6:,.2f}",
+                ", ".join(f"{reason} {count:,}" for reason, count in reasons),
+            )
+    console.print(table)
+
+
+def inspect_path(path: str, docs: int, console: Console) -> None:
+    """Summarise a run folder (``run.json``) or show the schema and documents of shards."""
+    fs, root = url_to_fs(path)
+    run_file = f"{root.rstrip('/')}/{RUN_FILE}"
+    if fs.isdir(root) and fs.exists(run_file):
+        with fs.open(run_file) as handle:
+            print_run_summary(json.load(handle), console)
+        root = f"{root.rstrip('/')}/data"
+    files = _shard_files(fs, root)
+    if not files:
+        console.print(f"no shard files under {path}")
+        return
+    total = 0
+    schema: pa.Schema | None = None
+    first: pa.Table | None = None
+    for file in files:
+        table = read_table(fs.unstrip_protocol(file) if "://" in path else file)
+        total += table.num_rows
+        schema = schema or table.schema
+        if first is None and table.num_rows:
+            first = table
+    console.print(f"[bold]{len(files)}[/] shard file(s), [bold]{total:,}[/] documents")
+    console.print(str(schema))
+    if first is None:
+        return
+    for row in first.slice(0, docs).to_pylist():
+        text = row.pop("text", "") or ""
+        console.rule(str(row.get("id")))
+        console.print({k: v for k, v in row.items() if k != "id"})
+        console.print(textwrap.shorten(text, 600, placeholder=" …"))
+
+
+def _shard_files(fs, root: str) -> list[str]:
+    suffixes = tuple(SUFFIXES.values())
+    if not fs.isdir(root):
+        return [root] if Path(root).name.endswith(suffixes) else []
+    return sorted(
+        f
+        for f in fs.find(root)
+        if f.endswith(suffixes) and not f.endswith(MARKER_SUFFIX) and ".tmp-" not in f
+    )

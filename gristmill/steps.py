@@ -1,0 +1,163 @@
+"""The step contracts: :class:`Filter`, :class:`Transform` and :class:`GlobalStep`.
+
+A step is a frozen pydantic model: its fields are its YAML block, its repr is its
+configuration, and ``model_dump()`` rebuilds it (the scikit-learn convention). Models a step
+needs are loaded lazily, once per worker process, never pickled into tasks.
+
+- A :class:`Filter` *measures* signals (typed columns ``<step>_<signal>``) and *decides*
+  from them (Dolma's taggers/mixer split, inside one pass).
+- A :class:`Transform` rewrites text and may drop documents that end up empty.
+- A :class:`GlobalStep` needs every shard: ``collect`` (per shard signatures) →
+  ``resolve`` (Dask shuffle/groupby over all signatures) → ``apply`` (per shard).
+
+Every removal carries a reason; the runner counts it under ``<step>:<reason>``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import xxhash
+from pydantic import BaseModel, ConfigDict
+
+REASON_COLUMN = "reason"
+
+
+@dataclass
+class StepResult:
+    """What a map step made of one batch.
+
+    ``kept`` continues down the pipeline; ``rejected`` holds the removed documents with a
+    ``reason`` column (full ``<step>:<reason>``); ``counters`` are extra numbers a step
+    reports (characters removed, spans found, PII by type, ...).
+    """
+
+    kept: pa.Table
+    rejected: pa.Table | None = None
+    counters: Counter = field(default_factory=Counter)
+
+    def removed_by_reason(self) -> Counter:
+        if self.rejected is None or self.rejected.num_rows == 0:
+            return Counter()
+        return Counter(self.rejected.column(REASON_COLUMN).to_pylist())
+
+
+class Step(BaseModel):
+    """Base of all steps: typed parameters, nothing else in the constructor."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    #: the registry name, also the default prefix of signal columns and reasons
+    name: ClassVar[str] = ""
+
+    def describe(self) -> dict[str, Any]:
+        """The step's configuration as it would appear in YAML."""
+        return {self.name: self.model_dump(mode="json")}
+
+
+def split_by_reasons(
+    batch: pa.Table, reasons: Sequence[str | None], step_id: str
+) -> StepResult:
+    """Split ``batch`` into kept rows (reason None) and rejected rows with their reason."""
+    if len(reasons) != batch.num_rows:
+        raise ValueError(
+            f"step {step_id!r} decided {len(reasons)} reasons for {batch.num_rows} documents"
+        )
+    reason_array = pa.array(
+        [None if r is None else f"{step_id}:{r}" for r in reasons], type=pa.string()
+    )
+    removed_mask = pc.is_valid(reason_array)
+    if not pc.any(removed_mask).as_py():
+        return StepResult(kept=batch)
+    rejected = batch.filter(removed_mask).append_column(
+        REASON_COLUMN, reason_array.filter(removed_mask)
+    )
+    return StepResult(kept=batch.filter(pc.invert(removed_mask)), rejected=rejected)
+
+
+class MapStep(Step):
+    """A step that works one batch at a time (fused with its neighbours in one task)."""
+
+    def process(self, batch: pa.Table, step_id: str, keep_signals: bool = True) -> StepResult:
+        raise NotImplementedError
+
+
+class Filter(MapStep):
+    """Measure signals, then decide. Subclasses implement ``signals`` and ``decide``.
+
+    ``signals`` returns arrays aligned with the batch, keyed by signal name (without the
+    step prefix); ``decide`` returns one reason per document (None = keep).
+    """
+
+    def signals(self, batch: pa.Table) -> dict[str, pa.Array | np.ndarray]:
+        raise NotImplementedError
+
+    def decide(self, signals: dict[str, pa.Array | np.ndarray]) -> Sequence[str | None]:
+        raise NotImplementedError
+
+    def process(self, batch: pa.Table, step_id: str, keep_signals: bool = True) -> StepResult:
+        if batch.num_rows == 0:
+            return StepResult(kept=batch)
+        measured = self.signals(batch)
+        reasons = self.decide(measured)
+        if keep_signals:
+            for signal, values in measured.items():
+                batch = batch.append_column(f"{step_id}_{signal}", pa.array(values))
+        return split_by_reasons(batch, reasons, step_id)
+
+
+class Transform(MapStep):
+    """Rewrite text. ``rewrite`` returns the new texts, a drop reason per document (None =
+    keep) and counters; documents a transform empties are dropped under its reason."""
+
+    def rewrite(
+        self, batch: pa.Table
+    ) -> tuple[pa.Array | list[str], Sequence[str | None], Counter]:
+        raise NotImplementedError
+
+    def process(self, batch: pa.Table, step_id: str, keep_signals: bool = True) -> StepResult:
+        if batch.num_rows == 0:
+            return StepResult(kept=batch)
+        texts, reasons, counters = self.rewrite(batch)
+        index = batch.schema.get_field_index("text")
+        batch = batch.set_column(index, "text", pa.array(texts, type=pa.large_string()))
+        result = split_by_reasons(batch, reasons, step_id)
+        result.counters.update(counters)
+        return result
+
+
+def shard_bucket(shard_key: str) -> str:
+    """The stable, filesystem-safe name of a shard in global-step signatures and resolutions."""
+    return xxhash.xxh3_64_hexdigest(shard_key.encode("utf-8"))
+
+
+class GlobalStep(Step):
+    """A step that needs all shards before it can decide (dedup, decontamination).
+
+    - ``collect(batch)`` → a table of signatures with at least ``id``; the runner adds
+      ``priority`` (the source's dedup priority) and ``shard`` (:func:`shard_bucket`) and
+      writes one signature file per shard.
+    - ``resolve(signature_paths, resolution_dir)`` runs on the Dask cluster (dask
+      collections over the signature files) and writes what ``apply`` needs.
+    - ``load(resolution_dir, shard_key)`` reads the part of the resolution one shard needs;
+      ``apply(batch, state, step_id)`` removes documents (or spans) with reasons.
+    """
+
+    def collect(self, batch: pa.Table) -> pa.Table:
+        raise NotImplementedError
+
+    def resolve(self, signature_paths: list[str], resolution_dir: str) -> dict[str, Any]:
+        """Resolve over all signatures; returns small summary numbers for the run stats."""
+        raise NotImplementedError
+
+    def load(self, resolution_dir: str, shard_key: str) -> Any:
+        raise NotImplementedError
+
+    def apply(self, batch: pa.Table, state: Any, step_id: str) -> StepResult:
+        raise NotImplementedError
