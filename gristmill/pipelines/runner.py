@@ -68,10 +68,9 @@ def dask_client(
     workers: int | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
-    dashboard: bool = True,
 ):
     """Attach to an existing cluster, or start (and later close) an embedded LocalCluster
-    of processes with one thread each."""
+    of processes with one thread each (dashboard on a free port)."""
     if scheduler or scheduler_file:
         client = Client(address=scheduler, scheduler_file=scheduler_file)
         try:
@@ -83,7 +82,7 @@ def dask_client(
         n_workers=workers or 1,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=":0" if dashboard else None,
+        dashboard_address=":0",
         host="127.0.0.1",
     )
     client = Client(cluster)
@@ -118,6 +117,7 @@ def run_pipeline(
     if not resume and fs.exists(out_root):
         fs.rm(out_root, recursive=True)
     fs.makedirs(out_root, exist_ok=True)
+    _remove_partial_files(fs, out_root)
 
     shards = list_shards(config)
     plan = plan_segments(config)
@@ -147,6 +147,13 @@ def run_pipeline(
     with fs.open(posixpath.join(out_root, RUN_FILE), "w") as handle:
         json.dump(run, handle, indent=2, sort_keys=False)
     return run
+
+
+def _remove_partial_files(fs, out_root: str) -> None:
+    """Temporary files of tasks killed mid-write (their shards are redone on resume)."""
+    for path in fs.find(out_root):
+        if ".tmp-" in posixpath.basename(path):
+            fs.rm(path)
 
 
 def _make_task(

@@ -1,0 +1,36 @@
+# make demo   — build a small corpus from this Python installation and run the demo preset
+# make test   — ruff + the test suite (creates .venv with the test extras if missing)
+# make bench  — benchmarks against peers (datatrove, ...) in a separate .venv-bench
+PYTHON ?= python3
+VENV ?= .venv
+BENCH_VENV ?= .venv-bench
+
+.PHONY: demo test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/gristmill demo --out demo-out
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check gristmill tests bench
+
+test: lint
+	$(VENV)/bin/python -m pytest -q
+
+$(BENCH_VENV)/.installed: pyproject.toml
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install -q -e ".[bench]"
+	touch $@
+
+bench: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python bench/readers.py
+	$(BENCH_VENV)/bin/python bench/scaling.py
+
+clean:
+	rm -rf demo-out .pytest_cache .ruff_cache
