@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import sys
@@ -14,6 +15,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from gristmill import __version__
 
 console = Console(stderr=True)
+
+#: Modules that add subcommands: each has ``register(commands)`` which adds its parsers
+#: and sets ``handler=callable(args) -> int`` on them (``parser.set_defaults``).
+COMMAND_MODULES: list[str] = []
 
 
 def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", default="demo-out", help="folder for the corpus and the output")
     _cluster_arguments(demo)
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
     return parser
 
 
@@ -89,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     from gristmill.pipelines.config import ConfigError
 
     try:
+        if getattr(args, "handler", None) is not None:
+            return args.handler(args)
         if args.command == "run":
             return _run(args.config, args, output=args.output)
         if args.command == "inspect":

@@ -20,11 +20,13 @@ READERS: dict[str, str] = {
 }
 
 STEPS: dict[str, str] = {
-    # quality filtering
+    # quality filtering: language, perplexity, heuristics, keywords, classifier
     "normalize": "gristmill.filters.text_normalize:NormalizeText",
     "length": "gristmill.filters.length:TextLength",
-    # de-duplication
+    # de-duplication: document and dataset level
     "exact_dedup": "gristmill.dedupe.exact:ExactDedup",
+    # de-duplication: sentence level and decontamination
+    # privacy reduction
 }
 
 
