@@ -23,6 +23,7 @@ and the allowed values. Nothing in a config is executed (no eval, no pickle). A 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 from dataclasses import dataclass
@@ -53,6 +54,15 @@ class _TopLevel(_Strict):
     write_rejected: bool = False
     workers: int | None = Field(None, ge=1)
     sources: list[dict[str, Any]] = Field(min_length=1)
+    tokenizer: dict[str, Any] | None = None
+    mixture: dict[str, Any] | None = None
+
+
+#: Sections after the document stages, validated by their stage package's model.
+POST_SECTIONS: dict[str, str] = {
+    "tokenizer": "gristmill.tokenize.config:TokenizerConfig",
+    "mixture": "gristmill.mixture.config:MixtureConfig",
+}
 
 
 class _Source(_Strict):
@@ -108,6 +118,8 @@ class RunConfig:
     write_rejected: bool
     workers: int | None
     sources: tuple[SourceConfig, ...]
+    tokenizer: Any = None
+    mixture: Any = None
     source_file: str = "<dict>"
     raw: Any = None
 
@@ -122,6 +134,8 @@ class RunConfig:
             "keep_signals": self.keep_signals,
             "write_rejected": self.write_rejected,
             "sources": [describe_source(source) for source in self.sources],
+            "tokenizer": self.tokenizer.model_dump(mode="json") if self.tokenizer else None,
+            "mixture": self.mixture.model_dump(mode="json") if self.mixture else None,
         }
 
     def global_order(self) -> list[str]:
@@ -196,6 +210,11 @@ def parse_config(
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{source_file}: sources: duplicate source names {duplicates}")
+    post = {
+        section: _validate(_import(POST_SECTIONS[section]), value, source_file, section)
+        for section, value in (("tokenizer", top.tokenizer), ("mixture", top.mixture))
+        if value is not None
+    }
     config = RunConfig(
         output=_resolve_path(top.output, base_dir),
         output_format=top.output_format,
@@ -203,6 +222,8 @@ def parse_config(
         write_rejected=top.write_rejected,
         workers=top.workers,
         sources=tuple(sources),
+        tokenizer=post.get("tokenizer"),
+        mixture=post.get("mixture"),
         source_file=source_file,
         raw=data,
     )
@@ -269,6 +290,11 @@ def _format_errors(
             message = "required key is missing"
         lines.append(f"{source_file}: {key or '<top>'}: {message}")
     return "\n".join(lines)
+
+
+def _import(path: str) -> Any:
+    module_name, name = path.split(":")
+    return getattr(importlib.import_module(module_name), name)
 
 
 def _resolve_path(path: str, base_dir: Path | None) -> str:

@@ -9,6 +9,7 @@ checked for every stage of every source.
 
 from __future__ import annotations
 
+import importlib
 import json
 import posixpath
 import time
@@ -37,6 +38,14 @@ from gristmill.pipelines.stats import AccountingError, check_chain, merge_source
 from gristmill.steps import GlobalStep
 
 RUN_FILE = "run.json"
+
+#: Stages after the document phases, run in this order when their config section is set.
+#: Each is ``fn(config, client, data_files: {source: [shard url, ...]}, resume) -> summary``
+#: (a JSON-able dict recorded in run.json under the section name).
+POST_STAGES: dict[str, str] = {
+    "tokenizer": "gristmill.tokenize.stage:run_tokenizer_stage",
+    "mixture": "gristmill.mixture.stage:run_mixture_stage",
+}
 
 
 class RunFailed(RuntimeError):
@@ -144,9 +153,24 @@ def run_pipeline(
             )
 
     run = _run_record(config, plan, records, global_summaries, started)
+    for section, runner_path in POST_STAGES.items():
+        if getattr(config, section) is not None:
+            module_name, function = runner_path.split(":")
+            stage = getattr(importlib.import_module(module_name), function)
+            run[section] = stage(config, client, final_shards(config, plan, shards), resume)
     with fs.open(posixpath.join(out_root, RUN_FILE), "w") as handle:
         json.dump(run, handle, indent=2, sort_keys=False)
     return run
+
+
+def final_shards(
+    config: RunConfig, plan: dict[str, list[Segment]], shards: dict[str, list[Shard]]
+) -> dict[str, list[str]]:
+    """The output shard files of every source, in shard order."""
+    return {
+        source.name: [output_url(config, plan[source.name][-1], shard) for shard in shards[source.name]]
+        for source in config.sources
+    }
 
 
 def _remove_partial_files(fs, out_root: str) -> None:
