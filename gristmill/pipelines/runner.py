@@ -158,6 +158,7 @@ def run_pipeline(
             module_name, function = runner_path.split(":")
             stage = getattr(importlib.import_module(module_name), function)
             run[section] = stage(config, client, final_shards(config, plan, shards), resume)
+    run["wall_s"] = round(time.time() - started, 3)
     with fs.open(posixpath.join(out_root, RUN_FILE), "w") as handle:
         json.dump(run, handle, indent=2, sort_keys=False)
     return run
