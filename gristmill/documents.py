@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -44,7 +45,12 @@ def encode_meta(meta: Mapping[str, Any] | None) -> str | None:
     """Meta is stored as compact JSON with sorted keys (byte-stable across runs)."""
     if not meta:
         return None
-    return json.dumps(meta, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    try:
+        return orjson.dumps(meta, option=orjson.OPT_SORT_KEYS, default=str).decode("utf-8")
+    except TypeError:  # integers beyond 64 bits and other values orjson refuses
+        return json.dumps(
+            meta, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str
+        )
 
 
 def decode_meta(meta: str | None) -> dict[str, Any]:
