@@ -92,8 +92,16 @@ class Filter(MapStep):
     """Measure signals, then decide. Subclasses implement ``signals`` and ``decide``.
 
     ``signals`` returns arrays aligned with the batch, keyed by signal name (without the
-    step prefix); ``decide`` returns one reason per document (None = keep).
+    step prefix); ``decide`` returns one reason per document (None = keep). Optionally,
+    ``signal_bins`` fixes histogram bin edges per signal for the run report, and
+    ``thresholds()`` names the cut-offs the report marks on those histograms.
     """
+
+    signal_bins: ClassVar[dict[str, list[float]]] = {}
+
+    def thresholds(self) -> dict[str, list[float]]:
+        """Signal name → the values at which ``decide`` changes its answer."""
+        return {}
 
     def signals(self, batch: pa.Table) -> dict[str, pa.Array | np.ndarray]:
         raise NotImplementedError

@@ -34,6 +34,10 @@ class TextLength(Filter):
         )
         return {"chars": chars.astype(np.int64), "words": words.astype(np.int64)}
 
+    def thresholds(self) -> dict[str, list[float]]:
+        chars = [self.min_chars] + ([self.max_chars] if self.max_chars is not None else [])
+        return {"words": [self.min_words, self.max_words], "chars": chars}
+
     def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
         words, chars = signals["words"], signals["chars"]
         reasons: list[str | None] = [None] * len(words)

@@ -26,6 +26,9 @@ STEPS: dict[str, str] = {
     # de-duplication: document and dataset level
     "exact_dedup": "gristmill.dedupe.exact:ExactDedup",
     # de-duplication: sentence level and decontamination
+    "repetition": "gristmill.dedupe.repetition:RepeatedUnits",
+    "span_dedup": "gristmill.dedupe.span_dedup:SpanDedup",
+    "decontaminate": "gristmill.dedupe.decontamination:Decontaminate",
     # privacy reduction
 }
 

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from gristmill.documents import DOC_COLUMNS, text_bytes
 from gristmill.io.base import Reader, ReaderCounts, Shard
 from gristmill.io.writers import ShardWriter, iter_arrow_batches, write_marker
 from gristmill.pipelines.config import Stage
-from gristmill.pipelines.stats import StageStats
-from gristmill.steps import GlobalStep, MapStep, StepResult, shard_bucket
+from gristmill.pipelines.signal_stats import histogram, merge_histograms
+from gristmill.pipelines.stats import SAMPLE_CHARS, SAMPLES_PER_KEY, StageStats
+from gristmill.steps import REASON_COLUMN, GlobalStep, MapStep, StepResult, shard_bucket
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,7 @@ def _timed(iterator: Iterator[pa.Table], stats: StageStats) -> Iterator[pa.Table
         yield batch
 
 
-def _run_stage(
-    stage: Stage, stats: StageStats, batch: pa.Table, run: Any
-) -> StepResult:
+def _run_stage(stage: Stage, stats: StageStats, batch: pa.Table, run: Any) -> StepResult:
     wall, cpu = time.perf_counter(), time.process_time()
     stats.docs_in += batch.num_rows
     stats.bytes_in += text_bytes(batch)
@@ -108,7 +108,43 @@ def _run_stage(
     stats.counters.update(result.counters)
     stats.wall_s += time.perf_counter() - wall
     stats.cpu_s += time.process_time() - cpu
+    _observe_signals(stage, stats, batch.schema.names, result)
+    _keep_samples(stats, result)
     return result
+
+
+def _observe_signals(
+    stage: Stage, stats: StageStats, columns_before: list[str], result: StepResult
+) -> None:
+    """Histogram the signal columns this stage added, over kept and removed documents."""
+    declared = getattr(stage.step, "signal_bins", {})
+    for column in result.kept.column_names:
+        if column in columns_before or not column.startswith(f"{stage.id}_"):
+            continue
+        values = result.kept.column(column)
+        if result.rejected is not None and column in result.rejected.column_names:
+            values = pa.chunked_array(values.chunks + result.rejected.column(column).chunks)
+        signal = column[len(stage.id) + 1 :]
+        summary = histogram(values, declared.get(signal))
+        previous = stats.signals.get(column)
+        stats.signals[column] = summary if previous is None else merge_histograms(previous, summary)
+
+
+def _keep_samples(stats: StageStats, result: StepResult) -> None:
+    def sample(table: pa.Table, key: str) -> None:
+        have = stats.samples.setdefault(key, [])
+        for row in (
+            table.slice(0, SAMPLES_PER_KEY - len(have)).select(["id", "url", "text"]).to_pylist()
+        ):
+            have.append({**row, "text": row["text"][:SAMPLE_CHARS]})
+
+    if len(stats.samples.get("kept", [])) < SAMPLES_PER_KEY and result.kept.num_rows:
+        sample(result.kept, "kept")
+    if result.rejected is not None and result.rejected.num_rows:
+        reasons = result.rejected.column(REASON_COLUMN)
+        for reason in pc.unique(reasons).to_pylist():
+            if len(stats.samples.get(reason, [])) < SAMPLES_PER_KEY:
+                sample(result.rejected.filter(pc.equal(reasons, reason)), reason)
 
 
 def run_segment(task: SegmentTask) -> dict[str, Any]:

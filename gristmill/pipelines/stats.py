@@ -12,6 +12,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from gristmill.pipelines.signal_stats import merge_histograms
+
+#: example documents kept per removal reason (and for "kept") in the run stats
+SAMPLES_PER_KEY = 3
+SAMPLE_CHARS = 600
+
 
 class AccountingError(RuntimeError):
     """Documents went missing or appeared from nowhere: the run must not go on."""
@@ -28,6 +34,10 @@ class StageStats:
     counters: Counter = field(default_factory=Counter)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    #: signal column → mergeable histogram (see :mod:`gristmill.pipelines.signal_stats`)
+    signals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: "kept" or a removal reason → a few example documents (id, url, start of text)
+    samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def check(self, where: str) -> None:
         removed = sum(self.removed.values())
@@ -46,6 +56,12 @@ class StageStats:
         self.counters.update(other.counters)
         self.wall_s += other.wall_s
         self.cpu_s += other.cpu_s
+        for name, summary in other.signals.items():
+            mine = self.signals.get(name)
+            self.signals[name] = summary if mine is None else merge_histograms(mine, summary)
+        for key, documents in other.samples.items():
+            merged = self.samples.get(key, []) + documents
+            self.samples[key] = sorted(merged, key=lambda doc: doc["id"])[:SAMPLES_PER_KEY]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +74,8 @@ class StageStats:
             "counters": dict(sorted(self.counters.items())),
             "wall_s": round(self.wall_s, 6),
             "cpu_s": round(self.cpu_s, 6),
+            "signals": self.signals,
+            "samples": self.samples,
         }
 
     @classmethod
@@ -72,6 +90,8 @@ class StageStats:
             counters=Counter(data["counters"]),
             wall_s=data["wall_s"],
             cpu_s=data["cpu_s"],
+            signals=data.get("signals", {}),
+            samples=data.get("samples", {}),
         )
 
 
