@@ -18,7 +18,7 @@ console = Console(stderr=True)
 
 #: Modules that add subcommands: each has ``register(commands)`` which adds its parsers
 #: and sets ``handler=callable(args) -> int`` on them (``parser.set_defaults``).
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["gristmill.tokenize.commands", "gristmill.mixture.commands"]
 
 
 def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
@@ -76,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("path")
     inspect.add_argument("-n", "--docs", type=int, default=3, help="documents to show")
 
+    report = commands.add_parser(
+        "report",
+        help="regenerate a run's report, or compare two runs",
+        description="Rebuild RUN_DIR/report/ (stats.json, report.html, charts) from run.json "
+        "without re-running anything. With two folders, compare the runs stage by stage.",
+    )
+    report.add_argument("run_dir")
+    report.add_argument("other_run_dir", nargs="?")
+    report.add_argument("--out", help="where to write the comparison page (default: A/report/)")
+
     demo = commands.add_parser(
         "demo",
         help="build a small corpus from the Python installation and run the demo preset",
@@ -94,6 +104,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    for noisy in ("distributed", "distributed.shuffle"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
     from gristmill.pipelines.config import ConfigError
 
     try:
@@ -106,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
 
             inspect_path(args.path, args.docs, Console())
             return 0
+        if args.command == "report":
+            return _report(args)
         if args.command == "demo":
             from gristmill.pipelines.demo import prepare_demo
 
@@ -121,10 +135,27 @@ def main(argv: list[str] | None = None) -> int:
     return 1
 
 
+def _report(args: argparse.Namespace) -> int:
+    from gristmill.report.summary import print_comparison
+    from gristmill.report.writer import compare_runs, write_report
+
+    if args.other_run_dir is None:
+        console.print(f"report: [bold]{write_report(args.run_dir)}[/]")
+        return 0
+    rows, page = compare_runs(args.run_dir, args.other_run_dir)
+    target = Path(args.out) if args.out else Path(args.run_dir) / "report" / "compare.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(page, encoding="utf-8")
+    print_comparison(rows, Console())
+    console.print(f"comparison: [bold]{target}[/]")
+    return 0
+
+
 def _run(config_path: str, args: argparse.Namespace, output: str | None = None) -> int:
     from gristmill.pipelines.config import load_config
     from gristmill.pipelines.runner import RunFailed, dask_client, run_pipeline
     from gristmill.report.summary import print_run_summary
+    from gristmill.report.writer import write_report
 
     config = load_config(config_path, output=output)
     workers = args.workers or config.workers or os.cpu_count() or 1
@@ -159,6 +190,7 @@ def _run(config_path: str, args: argparse.Namespace, output: str | None = None) 
                 return 1
     print_run_summary(run, Console())
     console.print(f"output: [bold]{config.output}[/]")
+    console.print(f"report: [bold]{write_report(config.output)}[/]")
     return 0
 
 

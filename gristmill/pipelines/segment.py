@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gristmill.documents import DOC_COLUMNS, text_bytes
+from gristmill.documents import DOC_COLUMNS, empty_batch, text_bytes
 from gristmill.io.base import Reader, ReaderCounts, Shard
 from gristmill.io.writers import ShardWriter, iter_arrow_batches, write_marker
 from gristmill.pipelines.config import Stage
@@ -147,6 +147,16 @@ def _keep_samples(stats: StageStats, result: StepResult) -> None:
                 sample(result.rejected.filter(pc.equal(reasons, reason)), reason)
 
 
+def _signatures(task: SegmentTask, batch: pa.Table) -> pa.Table:
+    """The global step's signatures of a batch, with the columns the resolve needs."""
+    assert task.collect is not None and isinstance(task.collect.step, GlobalStep)
+    signature = task.collect.step.collect(batch)
+    rows = signature.num_rows
+    return signature.append_column(
+        "priority", pa.array([task.priority] * rows, pa.int32())
+    ).append_column("shard", pa.array([shard_bucket(task.shard.key)] * rows, pa.string()))
+
+
 def run_segment(task: SegmentTask) -> dict[str, Any]:
     """Run a segment on a shard; returns ``{"source", "shard", "segment", "stages", ...}``."""
     where = f"{task.source}/{task.shard.name} segment {task.segment_index}"
@@ -161,7 +171,6 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
         stage_stats.append(StageStats(task.apply.id))
     stage_stats.extend(StageStats(stage.id) for stage in task.stages)
 
-    collect_step = task.collect.step if task.collect is not None else None
     signatures = 0
     writer = ShardWriter(task.output_url, task.output_format)
     signature_writer = (
@@ -198,18 +207,14 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
             if not task.keep_signals:
                 batch = batch.select(list(DOC_COLUMNS))
             writer.write(batch)
-            if collect_step is not None and signature_writer is not None and batch.num_rows:
-                assert isinstance(collect_step, GlobalStep)
-                signature = collect_step.collect(batch)
-                signature = signature.append_column(
-                    "priority", pa.array([task.priority] * signature.num_rows, pa.int32())
-                ).append_column(
-                    "shard", pa.array([shard_bucket(task.shard.key)] * signature.num_rows)
-                )
+            if signature_writer is not None:
+                signature = _signatures(task, batch)
                 signatures += signature.num_rows
                 signature_writer.write(signature)
         writer.close()
         if signature_writer is not None:
+            if signature_writer.schema is None:  # no batch at all: keep the signature schema
+                signature_writer.write(_signatures(task, empty_batch()))
             signature_writer.close()
         rejected_files = rejected.close()
     except BaseException:
@@ -220,6 +225,7 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
         raise
 
     read_stats.docs_in = counts["records"]
+    read_stats.bytes_in = task.shard.size  # the raw input, compressed or not
     read_stats.removed.update({k: v for k, v in counts.items() if k != "records"})
     stages = ([read_stats] if task.reader is not None else []) + stage_stats
     for stats in stages:
@@ -232,7 +238,7 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
         "stages": [stats.to_dict() for stats in stages],
         "docs_out": writer.rows,
         "signatures": signatures,
-        "collect_docs_in": writer.rows if collect_step is not None else 0,
+        "collect_docs_in": writer.rows if task.collect is not None else 0,
         "rejected_files": rejected_files,
     }
     write_marker(task.output_url, {"fingerprint": task.fingerprint, "stats": record})

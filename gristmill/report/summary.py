@@ -36,6 +36,21 @@ def print_run_summary(run: dict[str, Any], console: Console) -> None:
     console.print(table)
 
 
+def print_comparison(rows: list[dict[str, Any]], console: Console) -> None:
+    table = Table(title="run A vs run B")
+    for column in ("source", "stage", "docs out A", "docs out B", "B − A"):
+        table.add_column(column, justify="right" if "docs" in column or "−" in column else "left")
+    for row in rows:
+        table.add_row(
+            row["source"],
+            row["stage"],
+            "–" if row["docs_out_a"] is None else f"{row['docs_out_a']:,}",
+            "–" if row["docs_out_b"] is None else f"{row['docs_out_b']:,}",
+            f"{row['change']:+,}",
+        )
+    console.print(table)
+
+
 def inspect_path(path: str, docs: int, console: Console) -> None:
     """Summarise a run folder (``run.json``) or show the schema and documents of shards."""
     fs, root = url_to_fs(path)

@@ -1,0 +1,134 @@
+"""PNG charts of a run's stats (matplotlib, Agg backend: no display needed)."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+COLORS = ["#3b6ea8", "#d9822b", "#4d9a5b", "#b04a5a", "#7b5ea7", "#8c6d46", "#5aa3a3"]
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def funnel_chart(stats: dict[str, Any]) -> bytes:
+    """Documents left after each stage, one panel per source."""
+    sources = list(stats["sources"].items())
+    figure, axes = plt.subplots(
+        1, max(1, len(sources)), figsize=(4.2 * max(1, len(sources)), 3.4), squeeze=False
+    )
+    for index, (name, source) in enumerate(sources):
+        axis = axes[0][index]
+        stages = source["stages"]
+        labels = ["records"] + [stage["stage"] for stage in stages]
+        values = [stages[0]["docs_in"] if stages else 0] + [stage["docs_out"] for stage in stages]
+        axis.bar(range(len(values)), values, color=COLORS[index % len(COLORS)])
+        for position, value in enumerate(values):
+            axis.text(position, value, f"{value:,}", ha="center", va="bottom", fontsize=8)
+        axis.set_xticks(range(len(labels)), labels, rotation=35, ha="right", fontsize=8)
+        title = f"{name}: documents"
+        if source.get("tokens"):
+            title += f" ({source['tokens']:,} tokens out)"
+        axis.set_title(title, fontsize=10)
+        axis.set_ylim(0, max(values + [1]) * 1.15)
+    figure.suptitle("Funnel: documents through the stages", fontsize=11)
+    return _png(figure)
+
+
+def reasons_chart(stats: dict[str, Any]) -> bytes | None:
+    rows = [
+        (f"{name} · {reason}", count, index)
+        for index, (name, source) in enumerate(stats["sources"].items())
+        for stage in source["stages"]
+        for reason, count in stage["removed"].items()
+    ]
+    if not rows:
+        return None
+    rows.sort(key=lambda row: row[1])
+    figure, axis = plt.subplots(figsize=(7.5, 0.32 * len(rows) + 1.2))
+    axis.barh(
+        [row[0] for row in rows],
+        [row[1] for row in rows],
+        color=[COLORS[row[2] % len(COLORS)] for row in rows],
+    )
+    for position, row in enumerate(rows):
+        axis.text(row[1], position, f" {row[1]:,}", va="center", fontsize=8)
+    axis.set_xlabel("documents removed")
+    axis.set_title("Removal reasons", fontsize=11)
+    axis.tick_params(axis="y", labelsize=8)
+    return _png(figure)
+
+
+def signal_chart(column: str, summary: dict[str, Any]) -> bytes | None:
+    """A histogram of one signal; thresholds as dashed red lines."""
+    figure, axis = plt.subplots(figsize=(4.6, 2.8))
+    if summary["kind"] == "categorical":
+        items = sorted(summary["counts"].items(), key=lambda item: -item[1])[:20]
+        if not items:
+            plt.close(figure)
+            return None
+        axis.bar([k for k, _ in items], [v for _, v in items], color=COLORS[0])
+        axis.tick_params(axis="x", rotation=60, labelsize=7)
+    elif summary["kind"] == "numeric" and summary["bins"]:
+        edges = summary["edges"]
+        used = sorted(int(i) for i in summary["bins"])
+        low_edge = edges[used[0]] if edges[used[0]] is not None else (summary["min"] or 0.0)
+        lefts, widths, heights = [], [], []
+        for index in used:
+            left = edges[index] if edges[index] is not None else low_edge
+            right = (
+                edges[index + 1] if edges[index + 1] is not None else (summary["max"] or left) + 1
+            )
+            lefts.append(left)
+            widths.append(max(right - left, 1e-9))
+            heights.append(summary["bins"][str(index)])
+        axis.bar(lefts, heights, width=widths, align="edge", color=COLORS[0], edgecolor="white")
+        if (
+            lefts
+            and min(lefts) > 0
+            and max(left + width for left, width in zip(lefts, widths, strict=True)) / min(lefts) > 50
+        ):
+            axis.set_xscale("log")
+        for threshold in summary.get("thresholds", []):
+            axis.axvline(threshold, color="#c0392b", linestyle="--", linewidth=1.2)
+    else:
+        plt.close(figure)
+        return None
+    axis.set_title(column, fontsize=9)
+    axis.set_ylabel("documents", fontsize=8)
+    return _png(figure)
+
+
+def mixture_chart(weights: dict[str, float], realised: dict[str, float]) -> bytes | None:
+    names = sorted(set(weights) | set(realised))
+    if not names:
+        return None
+    figure, axis = plt.subplots(figsize=(5.5, 3))
+    positions = range(len(names))
+    axis.bar(
+        [p - 0.2 for p in positions],
+        [weights.get(n, 0) for n in names],
+        0.4,
+        label="weight",
+        color=COLORS[0],
+    )
+    axis.bar(
+        [p + 0.2 for p in positions],
+        [realised.get(n, 0) for n in names],
+        0.4,
+        label="realised token share",
+        color=COLORS[1],
+    )
+    axis.set_xticks(list(positions), names)
+    axis.legend(fontsize=8)
+    axis.set_title("Mixture: configured weights vs realised tokens", fontsize=10)
+    return _png(figure)

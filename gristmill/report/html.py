@@ -1,0 +1,200 @@
+"""``report/report.html``: one self-contained page (charts embedded as PNG data URIs).
+
+Every number printed from ``stats.json`` carries ``data-stat="<json path>"`` so a test (or
+a reader with a script) can check the page against the stats file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from typing import Any
+
+from gristmill.report.charts import funnel_chart, mixture_chart, reasons_chart, signal_chart
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:.5em 0 1.2em}td,th{border:1px solid #ddd;padding:.25em .6em;font-size:.9em}
+th{background:#f4f6f8;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+img{max-width:100%}.grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{margin:0}
+pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.8em;max-height:40em}
+details{margin:.3em 0}summary{cursor:pointer}.doc{white-space:pre-wrap;font-size:.85em;background:#fafafa;border-left:3px solid #ccc;padding:.4em .8em}
+.muted{color:#777}
+"""
+
+
+def _img(png: bytes | None, alt: str, element_id: str = "") -> str:
+    if png is None:
+        return ""
+    encoded = base64.b64encode(png).decode("ascii")
+    ident = f' id="{element_id}"' if element_id else ""
+    return f'<img{ident} alt="{html.escape(alt)}" src="data:image/png;base64,{encoded}">'
+
+
+def _num(value: Any, path: str, digits: int | None = None) -> str:
+    if value is None:
+        return f'<td class="n" data-stat="{path}">–</td>'
+    shown = f"{value:,.{digits}f}" if digits is not None else f"{value:,}"
+    return f'<td class="n" data-stat="{path}">{shown}</td>'
+
+
+def _kv_table(data: dict[str, Any], path: str) -> str:
+    rows = []
+    for key, value in data.items():
+        here = f"{path}.{key}"
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+            if len(shown) > 300:
+                shown = shown[:300] + " …"
+            rows.append(f"<tr><th>{html.escape(key)}</th><td>{html.escape(shown)}</td></tr>")
+        else:
+            rows.append(f"<tr><th>{html.escape(key)}</th>{_num(value, here)}</tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
+    """The page and the PNG charts it embeds (also written beside it)."""
+    charts: dict[str, bytes] = {"funnel.png": funnel_chart(stats)}
+    parts = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>gristmill report · {html.escape(str(stats.get('output')))}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        "<h1>gristmill run report</h1>",
+        f"<p class='muted'>output <code>{html.escape(str(stats.get('output')))}</code> · "
+        f"gristmill {html.escape(str(stats.get('gristmill_version')))} · config "
+        f"<code>{html.escape(str(stats.get('config_fingerprint', ''))[:16])}</code></p>",
+        "<table><tr><th>documents in</th><th>documents out</th><th>MB out</th><th>wall s</th></tr><tr>",
+        _num(stats["totals"]["docs_in"], "totals.docs_in"),
+        _num(stats["totals"]["docs_out"], "totals.docs_out"),
+        f"<td class='n'>{stats['totals']['bytes_out'] / 1e6:,.2f}</td>",
+        _num(stats.get("wall_s"), "wall_s", 1),
+        "</tr></table>",
+        "<h2>Funnel</h2>",
+        _img(charts["funnel.png"], "funnel of documents through the stages", "funnel"),
+    ]
+    for name, source in stats["sources"].items():
+        base = f"sources.{name}"
+        parts.append(f"<h3>{html.escape(name)}</h3><table><tr><th>stage</th><th>docs in</th>"
+                     "<th>docs out</th><th>removed</th><th>bytes in</th><th>bytes out</th>"
+                     "<th>wall s</th><th>CPU s</th><th>docs/s</th></tr>")  # fmt: skip
+        for index, stage in enumerate(source["stages"]):
+            here = f"{base}.stages.{index}"
+            parts.append(
+                f"<tr><th>{html.escape(stage['stage'])}</th>"
+                + _num(stage["docs_in"], f"{here}.docs_in")
+                + _num(stage["docs_out"], f"{here}.docs_out")
+                + _num(stage["removed_total"], f"{here}.removed_total")
+                + _num(stage["bytes_in"], f"{here}.bytes_in")
+                + _num(stage["bytes_out"], f"{here}.bytes_out")
+                + _num(stage["wall_s"], f"{here}.wall_s", 3)
+                + _num(stage["cpu_s"], f"{here}.cpu_s", 3)
+                + _num(stage["docs_per_s"], f"{here}.docs_per_s", 1)
+                + "</tr>"
+            )
+        parts.append("</table>")
+        if source.get("tokens") is not None:
+            parts.append("<p>tokens out: <span data-stat='"
+                         f"{base}.tokens'>{source['tokens']:,}</span></p>")  # fmt: skip
+
+    parts.append("<h2>Removal reasons</h2>")
+    reasons_png = reasons_chart(stats)
+    if reasons_png is not None:
+        charts["reasons.png"] = reasons_png
+        parts.append(_img(reasons_png, "removal reasons", "reasons"))
+    parts.append("<table><tr><th>source</th><th>stage</th><th>reason</th><th>documents</th></tr>")
+    for name, source in stats["sources"].items():
+        for index, stage in enumerate(source["stages"]):
+            for reason, count in stage["removed"].items():
+                path = f"sources.{name}.stages.{index}.removed.{reason}"
+                parts.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(stage['stage'])}</td>"
+                             f"<td>{html.escape(reason)}</td>{_num(count, path)}</tr>")  # fmt: skip
+    parts.append("</table>")
+
+    parts.append("<h2>Signals</h2><p class='muted'>Histograms over every document a filter "
+                 "measured (kept and removed); dashed red lines mark its thresholds.</p>")  # fmt: skip
+    figures = []
+    for name, source in stats["sources"].items():
+        for stage in source["stages"]:
+            for column, summary in stage["signals"].items():
+                png = signal_chart(f"{name} · {column}", summary)
+                if png is None:
+                    continue
+                file_name = f"signal-{name}-{column}.png"
+                charts[file_name] = png
+                marks = ", ".join(f"{t:g}" for t in summary.get("thresholds", []))
+                caption = f"{html.escape(name)} · {html.escape(column)}" + (
+                    f" (thresholds {marks})" if marks else ""
+                )
+                figures.append(
+                    f"<figure>{_img(png, column)}<figcaption>{caption}</figcaption></figure>"
+                )
+    parts.append(
+        "<div class='grid'>" + "".join(figures) + "</div>"
+        if figures
+        else "<p>No signal columns.</p>"
+    )
+
+    if stats.get("global_steps"):
+        parts.append("<h2>Global steps</h2>")
+        for step_id, summary in stats["global_steps"].items():
+            parts.append(
+                f"<h3>{html.escape(step_id)}</h3>" + _kv_table(summary, f"global_steps.{step_id}")
+            )
+
+    parts.append("<h2>Tokenizer</h2>")
+    tokenizer = stats.get("tokenizer")
+    parts.append(
+        _kv_table(tokenizer, "tokenizer") if tokenizer else "<p>No tokenizer stage in this run.</p>"
+    )
+
+    parts.append("<h2>Mixture</h2>")
+    mixture = stats.get("mixture")
+    if mixture:
+        weights, realised = mixture_shares(mixture)
+        png = mixture_chart(weights, realised)
+        if png is not None:
+            charts["mixture.png"] = png
+            parts.append(_img(png, "mixture weights vs realised tokens", "mixture"))
+        parts.append(_kv_table(mixture, "mixture"))
+    else:
+        parts.append("<p>No mixture stage in this run.</p>")
+
+    parts.append("<h2>Sample documents</h2>")
+    for name, source in stats["sources"].items():
+        for stage in source["stages"]:
+            for key, documents in stage.get("samples", {}).items():
+                label = "kept" if key == "kept" else f"removed: {key}"
+                parts.append(f"<details><summary>{html.escape(name)} · {html.escape(stage['stage'])} · "
+                             f"{html.escape(label)} ({len(documents)})</summary>")  # fmt: skip
+                for document in documents:
+                    parts.append(f"<p class='muted'>{html.escape(document['id'])} "
+                                 f"{html.escape(document.get('url') or '')}</p>"
+                                 f"<div class='doc'>{html.escape(document['text'])}</div>")  # fmt: skip
+                parts.append("</details>")
+
+    parts.append("<h2>Configuration</h2><pre>")
+    parts.append(html.escape(json.dumps(stats.get("config"), indent=2, ensure_ascii=False)))
+    parts.append("</pre></body></html>")
+    return "\n".join(parts), charts
+
+
+def mixture_shares(mixture: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+    """Configured weights and realised token shares from a mixture summary, if present."""
+    plan = mixture.get("plan") or {}
+    sources = plan.get("sources", plan) if isinstance(plan, dict) else {}
+    weights: dict[str, float] = {}
+    taken: dict[str, float] = {}
+    for name, entry in sources.items() if isinstance(sources, dict) else []:
+        if not isinstance(entry, dict):
+            continue
+        if isinstance(entry.get("weight"), int | float):
+            weights[name] = float(entry["weight"])
+        for key in ("tokens_taken", "tokens_planned", "tokens"):
+            if isinstance(entry.get(key), int | float):
+                taken[name] = float(entry[key])
+                break
+    total = sum(taken.values())
+    realised = {name: value / total for name, value in taken.items()} if total else {}
+    return weights, realised

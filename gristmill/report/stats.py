@@ -1,0 +1,116 @@
+"""``report/stats.json``: the numbers of a run, per stage and per source.
+
+Derived from ``run.json`` alone (no data is re-read): documents and bytes in/out, removals
+by reason, extra counters, signal histograms with fixed bins and the thresholds the steps
+apply, wall/CPU time and throughput per stage, tokens per source when the tokenizer ran,
+and the tokenizer and mixture summaries.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from gristmill.pipelines.signal_stats import bin_edges
+
+STATS_VERSION = 1
+
+
+def build_stats(run: dict[str, Any]) -> dict[str, Any]:
+    thresholds = stage_thresholds(run.get("config", {}))
+    tokens = tokens_per_source(run)
+    sources: dict[str, Any] = {}
+    for name, source in run["sources"].items():
+        stages = []
+        for stage in source["stages"]:
+            wall = stage["wall_s"]
+            signals = {}
+            for column, summary in stage.get("signals", {}).items():
+                signal = column[len(stage["stage"]) + 1 :]
+                entry = dict(summary)
+                if summary["kind"] == "numeric":
+                    entry["edges"] = [_finite(e) for e in bin_edges(summary)]
+                entry["thresholds"] = (
+                    thresholds.get(name, {}).get(stage["stage"], {}).get(signal, [])
+                )
+                signals[column] = entry
+            stages.append(
+                {
+                    "stage": stage["stage"],
+                    "docs_in": stage["docs_in"],
+                    "docs_out": stage["docs_out"],
+                    "bytes_in": stage["bytes_in"],
+                    "bytes_out": stage["bytes_out"],
+                    "removed": stage["removed"],
+                    "removed_total": sum(stage["removed"].values()),
+                    "counters": stage["counters"],
+                    "wall_s": stage["wall_s"],
+                    "cpu_s": stage["cpu_s"],
+                    "docs_per_s": round(stage["docs_in"] / wall, 1) if wall > 0 else None,
+                    "mb_per_s": round(stage["bytes_in"] / 1e6 / wall, 3) if wall > 0 else None,
+                    "signals": signals,
+                    "samples": stage.get("samples", {}),
+                }
+            )
+        sources[name] = {
+            "shards": source["shards"],
+            "docs_in": source["docs_in"],
+            "docs_out": source["docs_out"],
+            "tokens": tokens.get(name),
+            "stages": stages,
+        }
+    return {
+        "stats_version": STATS_VERSION,
+        "gristmill_version": run.get("gristmill_version"),
+        "config_fingerprint": run.get("config_fingerprint"),
+        "output": run.get("output"),
+        "wall_s": run.get("wall_s"),
+        "totals": {
+            "docs_in": sum(s["docs_in"] for s in sources.values()),
+            "docs_out": sum(s["docs_out"] for s in sources.values()),
+            "bytes_out": sum(s["stages"][-1]["bytes_out"] for s in sources.values() if s["stages"]),
+        },
+        "sources": sources,
+        "global_steps": run.get("global_steps", {}),
+        "tokenizer": run.get("tokenizer"),
+        "mixture": run.get("mixture"),
+        "config": run.get("config"),
+    }
+
+
+def _finite(value: float) -> float | None:
+    return None if value in (float("inf"), float("-inf")) else value
+
+
+def tokens_per_source(run: dict[str, Any]) -> dict[str, int]:
+    """Tokens per source from the tokenizer summary, under the names it may use."""
+    summary = run.get("tokenizer") or {}
+    for key in ("tokens_per_source", "tokens"):
+        value = summary.get(key)
+        if isinstance(value, dict):
+            return {k: int(v) for k, v in value.items() if isinstance(v, int | float)}
+    return {}
+
+
+def stage_thresholds(config: dict[str, Any]) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """Rebuild each configured step from the run's config and ask for its thresholds."""
+    from gristmill.pipelines.registry import STEPS
+
+    found: dict[str, dict[str, dict[str, list[float]]]] = {}
+    for source in config.get("sources", []):
+        per_stage: dict[str, dict[str, list[float]]] = {}
+        for stage in source.get("stages", []):
+            target = STEPS.get(stage["step"])
+            if target is None:
+                continue
+            module_name, class_name = target.split(":")
+            try:
+                step = getattr(importlib.import_module(module_name), class_name)(**stage["params"])
+            except Exception:  # a step that cannot be rebuilt here simply has no marks
+                continue
+            marks = getattr(step, "thresholds", lambda: {})()
+            per_stage[stage["id"]] = {
+                k: [float(v) for v in vs if v is not None] for k, vs in marks.items()
+            }
+        found[source["name"]] = per_stage
+    return found

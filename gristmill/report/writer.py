@@ -1,0 +1,86 @@
+"""Write a run's report folder and compare two runs."""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+from typing import Any
+
+from fsspec.core import url_to_fs
+
+from gristmill.report.html import STYLE, render_report
+from gristmill.report.stats import build_stats
+
+RUN_FILE = "run.json"
+REPORT_DIR = "report"
+
+
+def load_run(run_dir: str) -> dict[str, Any]:
+    fs, root = url_to_fs(run_dir)
+    path = posixpath.join(root, RUN_FILE)
+    if not fs.exists(path):
+        raise FileNotFoundError(f"{run_dir} has no {RUN_FILE}: is it a gristmill output folder?")
+    with fs.open(path) as handle:
+        return json.load(handle)
+
+
+def write_report(run_dir: str) -> str:
+    """Write ``<run_dir>/report/{stats.json,report.html,*.png}``; returns the HTML path."""
+    stats = build_stats(load_run(run_dir))
+    page, charts = render_report(stats)
+    fs, root = url_to_fs(run_dir)
+    folder = posixpath.join(root, REPORT_DIR)
+    fs.makedirs(folder, exist_ok=True)
+    with fs.open(posixpath.join(folder, "stats.json"), "w") as handle:
+        json.dump(stats, handle, indent=2, ensure_ascii=False, allow_nan=False, default=str)
+    for name, png in charts.items():
+        with fs.open(posixpath.join(folder, name), "wb") as handle:
+            handle.write(png)
+    page_path = posixpath.join(folder, "report.html")
+    with fs.open(page_path, "w", encoding="utf-8") as handle:
+        handle.write(page)
+    return page_path
+
+
+def compare_runs(run_a: str, run_b: str) -> tuple[list[dict[str, Any]], str]:
+    """Per source and stage, documents in/out and removals of A and B, and their change."""
+    stats = [build_stats(load_run(run_a)), build_stats(load_run(run_b))]
+    rows: list[dict[str, Any]] = []
+    names = list(dict.fromkeys([*stats[0]["sources"], *stats[1]["sources"]]))
+    for name in names:
+        stages_a = {s["stage"]: s for s in stats[0]["sources"].get(name, {}).get("stages", [])}
+        stages_b = {s["stage"]: s for s in stats[1]["sources"].get(name, {}).get("stages", [])}
+        for stage in dict.fromkeys([*stages_a, *stages_b]):
+            a, b = stages_a.get(stage, {}), stages_b.get(stage, {})
+            rows.append(
+                {
+                    "source": name,
+                    "stage": stage,
+                    "docs_out_a": a.get("docs_out"),
+                    "docs_out_b": b.get("docs_out"),
+                    "change": (b.get("docs_out") or 0) - (a.get("docs_out") or 0),
+                    "removed_a": a.get("removed", {}),
+                    "removed_b": b.get("removed", {}),
+                }
+            )
+    cells = "".join(
+        f"<tr><td>{html.escape(r['source'])}</td><td>{html.escape(r['stage'])}</td>"
+        f"<td class='n'>{r['docs_out_a'] if r['docs_out_a'] is not None else '–'}</td>"
+        f"<td class='n'>{r['docs_out_b'] if r['docs_out_b'] is not None else '–'}</td>"
+        f"<td class='n'>{r['change']:+,}</td>"
+        f"<td>{html.escape(_reasons(r['removed_a']))}</td><td>{html.escape(_reasons(r['removed_b']))}</td></tr>"
+        for r in rows
+    )
+    page = (
+        f"<!doctype html><html><head><meta charset='utf-8'><style>{STYLE}</style>"
+        "<title>gristmill run comparison</title></head><body><h1>Run comparison</h1>"
+        f"<p>A: <code>{html.escape(run_a)}</code><br>B: <code>{html.escape(run_b)}</code></p>"
+        "<table><tr><th>source</th><th>stage</th><th>docs out A</th><th>docs out B</th>"
+        f"<th>B − A</th><th>removed A</th><th>removed B</th></tr>{cells}</table></body></html>"
+    )
+    return rows, page
+
+
+def _reasons(removed: dict[str, int]) -> str:
+    return ", ".join(f"{reason} {count:,}" for reason, count in sorted(removed.items()))

@@ -1,0 +1,116 @@
+"""The run report: stats.json, a self-contained HTML page that matches it, comparisons,
+and a real headless Chromium rendering of the funnel chart."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gristmill.cli import main
+from gristmill.report.writer import compare_runs, write_report
+from tests.corpus import basic_config, write_config, write_jsonl_corpus
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Two runs of the same corpus: a normal one, and one whose length stage removes all."""
+    root = tmp_path_factory.mktemp("report")
+    write_jsonl_corpus(root / "corpus", shards=2, docs_per_shard=40)
+    normal = write_config(root / "normal.yaml", basic_config(root / "corpus", root / "normal"))
+    strict = basic_config(root / "corpus", root / "strict")
+    strict["sources"][0]["stages"][1] = {"length": {"min_words": 100_000}}
+    strict_path = write_config(root / "strict.yaml", strict)
+    assert main(["run", str(normal), "--workers", "1"]) == 0
+    assert main(["run", str(strict_path), "--workers", "1"]) == 0
+    return root / "normal", root / "strict"
+
+
+def _lookup(stats: dict, path: str):
+    value = stats
+    for part in path.split("."):
+        value = value[int(part)] if isinstance(value, list) else value[part]
+    return value
+
+
+def _check_numbers_match(run_dir: Path) -> int:
+    stats = json.loads((run_dir / "report" / "stats.json").read_text())
+    page = (run_dir / "report" / "report.html").read_text()
+    cells = re.findall(r'data-stat="([^"]+)">([^<]*)<', page)
+    assert cells, "the page carries no numbers from stats.json"
+    for path, shown in cells:
+        expected = _lookup(stats, path)
+        if expected is None:
+            assert shown == "–"
+        else:
+            assert float(shown.replace(",", "")) == pytest.approx(expected, abs=0.051), path
+    return len(cells)
+
+
+def test_report_numbers_match_stats_json(runs):
+    normal, _ = runs
+    assert _check_numbers_match(normal) > 20
+    stats = json.loads((normal / "report" / "stats.json").read_text())
+    run = json.loads((normal / "run.json").read_text())
+    assert stats["totals"]["docs_out"] == run["sources"]["web"]["docs_out"]
+    length = stats["sources"]["web"]["stages"][2]
+    assert length["signals"]["length_words"]["thresholds"] == [20.0, 100000.0]
+    assert sum(length["signals"]["length_words"]["bins"].values()) == length["docs_in"]
+    assert "length:too_few_words" in length["samples"]
+    page = (normal / "report" / "report.html").read_text()
+    assert "http://" not in page and "https://example.org" in page  # self-contained; samples shown
+    assert "src=\"data:image/png;base64," in page
+
+
+def test_report_renders_when_a_stage_removes_everything(runs):
+    _, strict = runs
+    _check_numbers_match(strict)
+    stats = json.loads((strict / "report" / "stats.json").read_text())
+    assert stats["totals"]["docs_out"] == 0
+    assert stats["sources"]["web"]["stages"][2]["docs_out"] == 0
+
+
+def test_report_regenerates_from_run_json_alone(runs, tmp_path):
+    normal, _ = runs
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(normal / "run.json", copy / "run.json")
+    assert main(["report", str(copy)]) == 0
+    assert (copy / "report" / "report.html").read_text() == (normal / "report" / "report.html").read_text()
+
+
+def test_compare_two_runs(runs, tmp_path):
+    normal, strict = runs
+    rows, page = compare_runs(str(normal), str(strict))
+    length = next(r for r in rows if r["stage"] == "length")
+    assert length["docs_out_b"] == 0 and length["change"] == -length["docs_out_a"]
+    assert main(["report", str(normal), str(strict), "--out", str(tmp_path / "c.html")]) == 0
+    assert "Run comparison" in (tmp_path / "c.html").read_text()
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+def test_page_opens_in_headless_chromium_and_shows_the_funnel(runs, tmp_path):
+    from matplotlib import image
+
+    normal, _ = runs
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         f"--screenshot={shot}", "--window-size=1200,1400",
+         (normal / "report" / "report.html").as_uri()],
+        check=True, timeout=120, capture_output=True,
+    )  # fmt: skip
+    pixels = image.imread(str(shot))[..., :3]
+    assert pixels.std() > 0.05, "the screenshot is blank"
+    # the funnel bars are drawn in #3b6ea8: find them on the rendered page
+    bar = np.array([0x3B, 0x6E, 0xA8]) / 255
+    matches = np.all(np.abs(pixels - bar) < 0.03, axis=-1)
+    assert matches.sum() > 2000, "no funnel chart visible in the screenshot"
