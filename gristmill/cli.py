@@ -103,9 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Dask's INFO chatter (workers starting, shuffles) would bury the progress display;
+    # the environment variable reaches the worker processes too.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     logging.basicConfig(level=logging.WARNING)
-    for noisy in ("distributed", "distributed.shuffle"):
-        logging.getLogger(noisy).setLevel(logging.ERROR)
     from gristmill.pipelines.config import ConfigError
 
     try:
