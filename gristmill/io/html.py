@@ -1,0 +1,184 @@
+"""HTML payloads to main text: HTML sniffing, charset resolution and main-content extraction.
+
+The charset is resolved as the WHATWG encoding-sniffing algorithm does
+(https://html.spec.whatwg.org/multipage/parsing.html#encoding-sniffing-algorithm): a byte
+order mark, then the HTTP ``Content-Type`` charset, then a ``<meta charset>`` or
+``<meta http-equiv="Content-Type">`` in the first 2 KiB, then detection (UTF-8 if the bytes
+are valid UTF-8, else uchardet through resiliparse). Labels are mapped to WHATWG names
+(``iso-8859-1`` means ``cp1252``). A declared charset that does not decode is treated as a
+mislabel and the bytes are decoded with the detected one; decoding never fails (U+FFFD).
+
+Main text comes from resiliparse's ``extract_plain_text`` with its main-content heuristics
+(the extractor of Bevendorff et al., "FastWARC & Resiliparse", OSSYM 2021), or optionally
+from trafilatura (Barbaresi, ACL 2021), imported lazily as it is an optional extra. The
+resiliparse settings were chosen on the scrapinghub article-extraction benchmark
+(``bench/readers.py``): dropping image alt texts, comment sections and post metadata
+(bylines, dates) raises its F1 from 0.898 to 0.934 (trafilatura: 0.960) at about a tenth
+of trafilatura's time per page.
+HTML sniffing follows the WHATWG MIME sniffing standard §7.1 (the tags that identify HTML).
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import re
+from typing import Literal
+
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.encoding import detect_encoding, map_encoding_to_html5
+
+Extractor = Literal["resiliparse", "trafilatura"]
+EXTRACTORS: tuple[str, ...] = ("resiliparse", "trafilatura")
+
+#: media types whose payload is HTML
+HTML_MEDIA_TYPES = frozenset(
+    {"text/html", "application/xhtml+xml", "application/vnd.wap.xhtml+xml"}
+)
+#: media types that say nothing about the payload: it is sniffed
+UNKNOWN_MEDIA_TYPES = frozenset(
+    {"", "application/octet-stream", "binary/octet-stream", "application/unknown",
+     "unknown/unknown", "*/*", "application/x-unknown-content-type"}
+)  # fmt: skip
+
+#: how far into a document a ``<meta charset>`` is looked for (WHATWG prescans 1024 bytes;
+#: real pages put long ``<head>`` preambles before it, so a little more is read)
+META_SCAN_BYTES = 2048
+#: how much of a payload HTML sniffing looks at
+SNIFF_BYTES = 1024
+#: bytes given to uchardet (half from each end), enough for a confident guess
+DETECT_BYTES = 32 * 1024
+
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))  # fmt: skip
+_CHARSET_PARAM = re.compile(r"""charset\s*=\s*["']?\s*([^\s"';,]+)""", re.IGNORECASE)
+_META_CHARSET = re.compile(
+    rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.IGNORECASE
+)
+_HTML_START = re.compile(
+    rb"\s*(?:<!doctype\s+html|<html|<head|<script|<iframe|<h1|<div|<font|<table|<a|"
+    rb"<style|<title|<b|<body|<br|<p|<!--)[\s>]",
+    re.IGNORECASE,
+)
+_XML_HTML = re.compile(rb"<html[\s>]", re.IGNORECASE)
+
+
+def media_type(content_type: str | None) -> str:
+    """``text/html`` from ``text/html; charset=UTF-8`` (lower case, no parameters)."""
+    if not content_type:
+        return ""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def looks_like_html(payload: bytes) -> bool:
+    """WHATWG MIME sniffing for HTML: the payload starts with one of the HTML tags
+    (after white space or a byte order mark), or is XML with an ``<html>`` element."""
+    head = payload[:SNIFF_BYTES]
+    for bom, _ in _BOMS:
+        if head.startswith(bom):
+            head = head[len(bom) :]
+            break
+    if _HTML_START.match(head):
+        return True
+    return head.lstrip().startswith(b"<?xml") and _XML_HTML.search(head) is not None
+
+
+@functools.lru_cache(maxsize=1024)
+def canonical_charset(label: str | None) -> str | None:
+    """The WHATWG name of an encoding label (a valid Python codec), or None if unknown."""
+    if not label:
+        return None
+    label = label.strip().strip("\"'").lower()
+    if not label:
+        return None
+    return map_encoding_to_html5(label, fallback_utf8=False)
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """The charset parameter of an HTTP ``Content-Type`` header, canonicalised."""
+    if not content_type:
+        return None
+    match = _CHARSET_PARAM.search(content_type)
+    return canonical_charset(match.group(1)) if match else None
+
+
+def charset_from_meta(payload: bytes) -> str | None:
+    """The charset declared by a ``<meta>`` tag in the first :data:`META_SCAN_BYTES`."""
+    match = _META_CHARSET.search(payload, 0, META_SCAN_BYTES)
+    if match is None:
+        return None
+    charset = canonical_charset(match.group(1).decode("ascii", "replace"))
+    # a document that could be read to find its meta tag is ASCII-compatible: a meta
+    # claiming UTF-16 is wrong (WHATWG: treat it as UTF-8)
+    if charset is not None and charset.startswith("utf-16"):
+        return "utf-8"
+    return charset
+
+
+def detect_charset(payload: bytes) -> str:
+    """UTF-8 when the bytes are valid UTF-8 (or ASCII), else uchardet's guess (WHATWG name)."""
+    try:
+        payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return detect_encoding(payload, max_len=DETECT_BYTES) or "cp1252"
+    return "utf-8"
+
+
+def decode_html(payload: bytes, http_charset: str | None = None) -> tuple[str, str]:
+    """Decode an HTML payload; returns ``(text, charset used)``. Never raises.
+
+    ``http_charset`` is the (already canonical) charset of the HTTP header, if any.
+    """
+    for bom, name in _BOMS:
+        if payload.startswith(bom):
+            return payload[len(bom) :].decode(name, errors="replace"), name
+    declared = http_charset or charset_from_meta(payload)
+    if declared is not None:
+        try:
+            return payload.decode(declared), declared
+        except UnicodeDecodeError:
+            detected = detect_charset(payload)
+            if detected != declared:
+                try:
+                    return payload.decode(detected), detected
+                except UnicodeDecodeError:
+                    pass
+            return payload.decode(declared, errors="replace"), declared
+        except LookupError:  # pragma: no cover - canonical names are Python codecs
+            pass
+    detected = detect_charset(payload)
+    try:
+        return payload.decode(detected, errors="replace"), detected
+    except LookupError:  # pragma: no cover - uchardet names are mapped to Python codecs
+        return payload.decode("utf-8", errors="replace"), "utf-8"
+
+
+def resiliparse_text(html: str) -> str:
+    """Main text by resiliparse (settings: see the module docstring)."""
+    return extract_plain_text(
+        html,
+        main_content=True,
+        alt_texts=False,
+        comments=False,
+        post_meta=False,
+    )
+
+
+def trafilatura_text(html: str) -> str:
+    """Main text by trafilatura (comments excluded: they are not the page's main text)."""
+    try:
+        import trafilatura
+    except ImportError as error:  # pragma: no cover - depends on the installed extras
+        raise ImportError(
+            "reader option extractor: trafilatura needs the optional dependency "
+            f"(install gristmill[trafilatura]): {error}"
+        ) from error
+    return trafilatura.extract(html, include_comments=False) or ""
+
+
+def extract_text(html: str, extractor: str = "resiliparse") -> str:
+    """The main text of an HTML document, stripped; ``""`` when there is none."""
+    if extractor == "resiliparse":
+        return resiliparse_text(html).strip()
+    if extractor == "trafilatura":
+        return trafilatura_text(html).strip()
+    raise ValueError(f"unknown extractor {extractor!r}; allowed: {', '.join(EXTRACTORS)}")
