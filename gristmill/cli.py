@@ -18,7 +18,12 @@ console = Console(stderr=True)
 
 #: Modules that add subcommands: each has ``register(commands)`` which adds its parsers
 #: and sets ``handler=callable(args) -> int`` on them (``parser.set_defaults``).
-COMMAND_MODULES: list[str] = ["gristmill.tokenize.commands", "gristmill.mixture.commands"]
+COMMAND_MODULES: list[str] = [
+    "gristmill.tokenize.commands",
+    "gristmill.mixture.commands",
+    "gristmill.filters.lm_command",
+    "gristmill.filters.classifier_command",
+]
 
 
 def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("config", help="pipeline YAML file")
     run.add_argument("--output", help="override the config's output folder")
+    run.add_argument(
+        "--dedup-index",
+        metavar="PATH",
+        help="dataset-level dedup: deduplicate against the index at PATH (documents of "
+        "earlier runs) and add this run to it; sets the `index` of every dedup stage",
+    )
     _cluster_arguments(run)
 
     inspect = commands.add_parser(
@@ -153,12 +164,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _run(config_path: str, args: argparse.Namespace, output: str | None = None) -> int:
-    from gristmill.pipelines.config import load_config
+    from gristmill.pipelines.config import load_config, with_dedup_index
     from gristmill.pipelines.runner import RunFailed, dask_client, run_pipeline
     from gristmill.report.summary import print_run_summary
     from gristmill.report.writer import write_report
 
     config = load_config(config_path, output=output)
+    if getattr(args, "dedup_index", None):
+        config = with_dedup_index(config, args.dedup_index)
     workers = args.workers or config.workers or os.cpu_count() or 1
     with dask_client(workers, args.scheduler, args.scheduler_file) as client:
         console.print(f"Dask dashboard: {client.dashboard_link}")

@@ -142,6 +142,29 @@ class RunConfig:
         return global_step_order(self)
 
 
+def with_dedup_index(config: RunConfig, index: str) -> RunConfig:
+    """Point every dedup step that keeps a dataset index (an ``index`` parameter) at
+    ``index`` — the ``--dedup-index`` flag. Steps key their part of it by their name."""
+    import dataclasses
+
+    index = _resolve_path(index, Path.cwd())
+    sources = []
+    for source in config.sources:
+        stages = tuple(
+            Stage(stage.id, stage.step.model_copy(update={"index": index}))
+            if "index" in type(stage.step).model_fields
+            else stage
+            for stage in source.stages
+        )
+        sources.append(dataclasses.replace(source, stages=stages))
+    if sources == list(config.sources):
+        raise ConfigError(
+            f"{config.source_file}: --dedup-index given, but no stage keeps a dataset index "
+            "(add a minhash stage)"
+        )
+    return dataclasses.replace(config, sources=tuple(sources))
+
+
 def describe_source(source: SourceConfig) -> dict[str, Any]:
     return {
         "name": source.name,
