@@ -217,7 +217,7 @@ def parse_config(
         reader = _validate(
             reader_class(source.format), source.reader, source_file, f"{where}.reader"
         )
-        stages = _parse_stages(source.stages, source_file, f"{where}.stages")
+        stages = _parse_stages(source.stages, source_file, f"{where}.stages", base_dir)
         sources.append(
             SourceConfig(
                 name=source.name,
@@ -254,7 +254,11 @@ def parse_config(
     return config
 
 
-def _parse_stages(items: list[Any], source_file: str, where: str) -> tuple[Stage, ...]:
+def _parse_stages(
+    items: list[Any], source_file: str, where: str, base_dir: Path | None = None
+) -> tuple[Stage, ...]:
+    """Steps whose parameters name files offer ``with_base_dir``: relative paths in a
+    config are relative to the config file, like source paths."""
     stages: list[Stage] = []
     used: set[str] = set()
     for index, item in enumerate(items):
@@ -277,6 +281,8 @@ def _parse_stages(items: list[Any], source_file: str, where: str) -> tuple[Stage
         if not isinstance(params, dict):
             raise ConfigError(f"{source_file}: {here}.{name}: parameters must be a mapping")
         step = _validate(step_class(name), params, source_file, f"{here}.{name}")
+        if base_dir is not None and hasattr(step, "with_base_dir"):
+            step = step.with_base_dir(base_dir)
         stage_id = name
         suffix = 2
         while stage_id in used:
