@@ -36,10 +36,15 @@ def test_demo_reads_every_source_and_accounts_for_every_record(demo):
 
 def test_demo_dedups_the_mirrored_page_and_the_copied_book(demo):
     run = json.loads((demo / "output" / "run.json").read_text())
-    dedup = {name: s["stages"][-1]["removed"] for name, s in run["sources"].items()}
+    dedup = {
+        name: next(stage["removed"] for stage in s["stages"] if stage["stage"] == "exact_dedup")
+        for name, s in run["sources"].items()
+    }
     assert dedup["web"] == {"exact_dedup:duplicate": 2}
     assert dedup["books"] == {"exact_dedup:duplicate": 1}
-    rejected = read_table(str(next((demo / "output" / "rejected" / "web" / "exact_dedup").glob("*.arrow"))))
+    rejected = read_table(
+        str(next((demo / "output" / "rejected" / "web" / "exact_dedup").glob("*.arrow")))
+    )
     assert rejected.column("url").to_pylist()[0].startswith("https://mirror.example.net/")
 
 
@@ -52,6 +57,12 @@ def test_demo_books_lose_their_gutenberg_header_and_footer(demo):
     assert len(texts) == 8
     assert not any("PROJECT GUTENBERG EBOOK" in text for text in texts)
     assert all("\r" not in text for text in texts)
+
+
+def test_demo_decontaminates_against_the_stand_in_benchmark(demo):
+    run = json.loads((demo / "output" / "run.json").read_text())
+    stage = next(s for s in run["sources"]["web"]["stages"] if s["stage"] == "decontaminate")
+    assert sum(v for k, v in stage["counters"].items() if "chars" in k) > 0, stage["counters"]
 
 
 def test_demo_leaves_a_report(demo):

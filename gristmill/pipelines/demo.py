@@ -5,6 +5,8 @@
 - **code**: standard-library packages as tar.gz archives, with the Python license file.
 - **books**: long documentation prose (pydoc plain-text pages) as Project Gutenberg-style
   books, some in Latin-1 with CRLF line endings, one an exact copy of another.
+- **benchmarks**: a few standard-library docstrings as a stand-in evaluation set, which the
+  web pages and books contain (so decontamination has something to find).
 
 The corpus is deterministic: the same Python installation gives the same bytes.
 """
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import gzip
 import importlib
+import inspect
 import io
+import json
 import pydoc
 import shutil
 import sys
@@ -44,9 +48,28 @@ def prepare_demo(out: Path) -> Path:
     build_web(corpus / "web")
     build_code(corpus / "code")
     build_books(corpus / "books")
+    build_benchmark(corpus / "benchmarks")
     config = out / "pipeline.yaml"
     shutil.copyfile(preset_path("demo"), config)
     return config
+
+
+#: Docstrings that also appear in the demo's web pages and books: a stand-in evaluation set
+#: the decontamination stage must find (like a GSM8K question copied into a web page).
+BENCHMARK_OBJECTS = ("textwrap.dedent", "json.dumps", "collections.Counter.most_common", "textwrap.wrap")
+
+
+def build_benchmark(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = []
+    for number, dotted in enumerate(BENCHMARK_OBJECTS):
+        module_name, *attributes = dotted.split(".")
+        value = importlib.import_module(module_name)
+        for attribute in attributes:
+            value = getattr(value, attribute)
+        text = inspect.getdoc(value) or ""
+        lines.append(json.dumps({"id": f"stdlib/{number}", "text": text}))
+    (folder / "stdlib_doc_eval.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def _record(kind: str, headers: dict[str, str], payload: bytes) -> bytes:
