@@ -23,13 +23,26 @@ STEPS: dict[str, str] = {
     # quality filtering: language, perplexity, heuristics, keywords, classifier
     "normalize": "gristmill.filters.text_normalize:NormalizeText",
     "length": "gristmill.filters.length:TextLength",
+    "lid": "gristmill.filters.language:LanguageID",
+    "perplexity": "gristmill.filters.perplexity:Perplexity",
+    "quality_classifier": "gristmill.filters.quality_classifier:QualityClassifier",
+    "gopher_quality": "gristmill.filters.gopher_quality:GopherQuality",
+    "gopher_repetition": "gristmill.filters.gopher_repetition:GopherRepetition",
+    "c4": "gristmill.filters.c4:C4Quality",
+    "fineweb": "gristmill.filters.fineweb:FineWebQuality",
+    "code_quality": "gristmill.filters.code_quality:CodeQuality",
+    "book_quality": "gristmill.filters.book_quality:BookQuality",
+    "keywords": "gristmill.filters.keywords:Keywords",
+    "datatrove": "gristmill.filters.datatrove_adapter:DatatroveStep",
     # de-duplication: document and dataset level
     "exact_dedup": "gristmill.dedupe.exact:ExactDedup",
+    "minhash": "gristmill.dedupe.minhash:MinHashDedup",
     # de-duplication: sentence level and decontamination
     "repetition": "gristmill.dedupe.repetition:RepeatedUnits",
     "span_dedup": "gristmill.dedupe.span_dedup:SpanDedup",
     "decontaminate": "gristmill.dedupe.decontamination:Decontaminate",
     # privacy reduction
+    "pii": "gristmill.pii.step:PiiScrub",
 }
 
 
