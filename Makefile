@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BENCH_VENV ?= .venv-bench
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean kenlm-tools
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ $(BENCH_VENV)/.installed: pyproject.toml
 bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python bench/readers.py
 	$(BENCH_VENV)/bin/python bench/scaling.py
+	$(BENCH_VENV)/bin/python bench/filters.py
+	$(BENCH_VENV)/bin/python bench/language.py
+	$(BENCH_VENV)/bin/python bench/perplexity.py
+	$(BENCH_VENV)/bin/python bench/decontaminate.py
+
+# KenLM's lmplz / build_binary / query, built from the kenlm sdist (needs cmake, g++ and
+# Debian's libboost-{program-options,system,thread,test}-dev zlib1g-dev libbz2-dev liblzma-dev)
+kenlm-tools: $(VENV)/.installed
+	PYTHON=$(VENV)/bin/python scripts/build_kenlm_tools.sh .tools/kenlm/bin
 
 clean:
 	rm -rf demo-out .pytest_cache .ruff_cache

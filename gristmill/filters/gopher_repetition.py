@@ -1,0 +1,221 @@
+"""Gopher repetition filter: repeated lines, paragraphs and n-grams (Rae et al. 2021).
+
+Rae et al., "Scaling Language Models: Methods, Analysis & Insights from Training Gopher",
+appendix A.1.1 and Table A1: remove a document when duplicate lines or paragraphs make up
+more than 30 % of them or 20 % of its characters; when the most frequent 2-, 3- or 4-gram
+covers more than 20 %, 18 % or 16 % of the characters; or when repeated 5- to 10-grams cover
+more than 15 %, 14 %, 13 %, 12 %, 11 % or 10 % of them. Counting follows datatrove's
+``GopherRepetitionFilter`` (lines split on runs of newlines, paragraphs on blank lines,
+words as spaCy's English tokenizer splits them, repeated n-grams counted greedily from the
+left, skipping over each repeat), so decisions agree with datatrove's. N-grams are hashed
+in numpy over the whole batch (64-bit polynomial hashes of word ids); only positions whose
+n-gram occurs more than once in its document go through the greedy scan.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field, field_validator
+
+from gristmill.filters.decisions import first_failing, ratio
+from gristmill.filters.word_tokenizer import BatchWords, split_batch
+from gristmill.steps import Filter
+
+_PARAGRAPH_BREAK = re.compile(r"\n{2,}")
+_LINE_BREAK = re.compile(r"\n+")
+#: odd 64-bit multipliers of the n-gram hash (one per position in the n-gram)
+_MULTIPLIERS = np.random.default_rng(20211208).integers(1, 2**63, size=64, dtype=np.uint64) | 1
+
+
+def duplicate_counts(items: list[str]) -> tuple[int, int]:
+    """Number and total length of items equal to an earlier item."""
+    seen: set[str] = set()
+    duplicates = duplicate_chars = 0
+    for item in items:
+        if item in seen:
+            duplicates += 1
+            duplicate_chars += len(item)
+        else:
+            seen.add(item)
+    return duplicates, duplicate_chars
+
+
+class _NgramIndex:
+    """Word ids, lengths and document bounds of a batch, for n-gram statistics."""
+
+    def __init__(self, split: BatchWords) -> None:
+        encoded = pc.dictionary_encode(split.words)
+        self.ids = encoded.indices.to_numpy(zero_copy_only=False).astype(np.uint64) + np.uint64(1)
+        lengths = pc.utf8_length(split.words).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.length_sums = np.concatenate([[0], np.cumsum(lengths)])
+        self.doc = split.doc
+        self.doc_starts = split.starts
+        self.doc_counts = split.counts
+        self.doc_ends = (split.starts + split.counts)[split.doc]
+        # the document number enters every hash, so equal n-grams of two documents differ
+        self._hash = split.doc.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+        self._hash_n = 0
+
+    def _hashes(self, n: int) -> np.ndarray:
+        """Hash of the n-gram starting at each word (grown one word at a time)."""
+        while self._hash_n < n:
+            offset = self._hash_n
+            self._hash[: len(self._hash) - offset] += self.ids[offset:] * _MULTIPLIERS[offset]
+            self._hash_n += 1
+        return self._hash
+
+    def _chars(self, positions: np.ndarray, n: int) -> np.ndarray:
+        """Characters of the n-grams' words (without separators)."""
+        return self.length_sums[positions + n] - self.length_sums[positions]
+
+    def sweep(self, top: set[int], repeated: set[int]) -> dict[str, np.ndarray]:
+        """Per document, characters of the most frequent n-gram (``top_<n>``) and of
+        repeated n-grams (``dup_<n>``), for every n asked.
+
+        An n-gram can occur twice only where its (n-1)-word prefix does, so after the
+        smallest n only the positions of repeated n-grams are sorted again.
+        """
+        results: dict[str, np.ndarray] = {}
+        if not top and not repeated:
+            return results
+        positions = np.arange(len(self.ids), dtype=np.int64)
+        for n in range(min(top | repeated), max(top | repeated) + 1):
+            positions = positions[positions + n <= self.doc_ends[positions]]
+            key = self._hashes(n)[positions]
+            order = np.argsort(key)
+            sorted_key = key[order]
+            starts = np.flatnonzero(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]]))
+            starts = starts[: len(order)]  # no group at all when there is no n-gram
+            sizes = np.diff(np.concatenate([starts, [len(order)]]).astype(np.int64))
+            if n in top:
+                results[f"top_{n}"] = self._top_chars(n, positions[order], starts, sizes)
+            positions = np.sort(positions[order[np.repeat(sizes > 1, sizes)]])
+            if n in repeated:
+                results[f"dup_{n}"] = self._repeated_chars(n, positions)
+        return results
+
+    def _top_chars(
+        self, n: int, grouped: np.ndarray, starts: np.ndarray, sizes: np.ndarray
+    ) -> np.ndarray:
+        """datatrove's rule: the n-gram counted most often (ties to the one seen first), its
+        length with spaces times its count. Documents whose n-grams all differ fall back to
+        their first n-gram."""
+        size = len(self.doc_counts)
+        first = np.minimum.reduceat(grouped, starts) if len(grouped) else grouped
+        has_ngram = self.doc_counts >= n
+        out = np.zeros(size, dtype=np.float64)
+        out[has_ngram] = self._chars(self.doc_starts[has_ngram], n) + (n - 1)
+        repeated = sizes > 1
+        first, sizes = first[repeated], sizes[repeated]
+        if len(first):
+            doc = self.doc[first]
+            best = np.lexsort((first, -sizes, doc))
+            winners = best[np.concatenate([[True], doc[best][1:] != doc[best][:-1]])]
+            out[doc[winners]] = (self._chars(first[winners], n) + (n - 1)) * sizes[winners]
+        return out
+
+    def _repeated_chars(self, n: int, positions: np.ndarray) -> np.ndarray:
+        """datatrove's ``find_all_duplicate``: scan from the left, count an n-gram seen
+        before and jump past it. Only ``positions`` (n-grams occurring twice or more, in
+        text order) can be repeats, so only they are scanned."""
+        out = np.zeros(len(self.doc_counts), dtype=np.float64)
+        if len(positions) == 0:
+            return out
+        docs = self.doc[positions]
+        bounds = np.flatnonzero(np.concatenate([[True], docs[1:] != docs[:-1]])).tolist()
+        bounds.append(len(positions))
+        keys = self._hashes(n)[positions].tolist()
+        chars = self._chars(positions, n).tolist()
+        starts = positions.tolist()
+        for begin, end in zip(bounds[:-1], bounds[1:], strict=True):
+            seen: set[int] = set()
+            total = 0
+            index = begin
+            while index < end:
+                if keys[index] in seen:
+                    total += chars[index]
+                    # jump past the repeat: to the first candidate at or after its end
+                    index = bisect_left(starts, starts[index] + n, index + 1, end)
+                else:
+                    seen.add(keys[index])
+                    index += 1
+            out[docs[begin]] = total
+        return out
+
+
+class GopherRepetition(Filter):
+    """Gopher's repetition rules with the published thresholds (Rae et al. 2021, Table A1).
+
+    Signals: ``dup_para_frac``, ``dup_para_char_frac``, ``dup_line_frac``,
+    ``dup_line_char_frac``, ``top_<n>_gram_char_frac`` and ``dup_<n>_gram_char_frac``.
+    A removed document's reason names the first rule it fails (``dup_line_frac``,
+    ``top_2_gram``, ``dup_5_gram``, ...); an empty document is removed as ``empty``.
+    """
+
+    name = "gopher_repetition"
+
+    dup_para_frac: float | None = Field(0.3, ge=0)
+    dup_para_char_frac: float | None = Field(0.2, ge=0)
+    dup_line_frac: float | None = Field(0.3, ge=0)
+    dup_line_char_frac: float | None = Field(0.2, ge=0)
+    top_n_grams: dict[int, float] = Field(default_factory=lambda: {2: 0.2, 3: 0.18, 4: 0.16})
+    dup_n_grams: dict[int, float] = Field(
+        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    )
+
+    @field_validator("top_n_grams", "dup_n_grams")
+    @classmethod
+    def _sizes_in_range(cls, value: dict[int, float]) -> dict[int, float]:
+        if any(not 1 <= n <= len(_MULTIPLIERS) for n in value):
+            raise ValueError(f"n-gram sizes must lie between 1 and {len(_MULTIPLIERS)}")
+        return value
+
+    def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
+        texts = batch.column("text").to_pylist()
+        size = len(texts)
+        counts = np.zeros((7, size), dtype=np.float64)
+        for index, text in enumerate(texts):
+            paragraphs = _PARAGRAPH_BREAK.split(text.strip())
+            lines = _LINE_BREAK.split(text)
+            counts[0, index] = len(paragraphs)
+            counts[1:3, index] = duplicate_counts(paragraphs)
+            counts[3, index] = len(lines)
+            counts[4:6, index] = duplicate_counts(lines)
+            counts[6, index] = len(text)
+        chars = counts[6]
+        signals = {
+            "dup_para_frac": ratio(counts[1], counts[0]),
+            "dup_para_char_frac": ratio(counts[2], chars),
+            "dup_line_frac": ratio(counts[4], counts[3]),
+            "dup_line_char_frac": ratio(counts[5], chars),
+        }
+        ngrams = _NgramIndex(split_batch(texts)).sweep(set(self.top_n_grams), set(self.dup_n_grams))
+        for n in sorted(self.top_n_grams):
+            signals[f"top_{n}_gram_char_frac"] = ratio(ngrams[f"top_{n}"], chars)
+        for n in sorted(self.dup_n_grams):
+            signals[f"dup_{n}_gram_char_frac"] = ratio(ngrams[f"dup_{n}"], chars)
+        signals["chars"] = chars.astype(np.int64)
+        return signals
+
+    def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
+        def above(name: str, limit: float | None) -> np.ndarray | None:
+            return None if limit is None else signals[name] > limit
+
+        checks = [
+            (signals["chars"] == 0, "empty"),
+            (above("dup_para_frac", self.dup_para_frac), "dup_para_frac"),
+            (above("dup_para_char_frac", self.dup_para_char_frac), "dup_para_char_frac"),
+            (above("dup_line_frac", self.dup_line_frac), "dup_line_frac"),
+            (above("dup_line_char_frac", self.dup_line_char_frac), "dup_line_char_frac"),
+        ]
+        for n, limit in sorted(self.top_n_grams.items()):
+            checks.append((above(f"top_{n}_gram_char_frac", limit), f"top_{n}_gram"))
+        for n, limit in sorted(self.dup_n_grams.items()):
+            checks.append((above(f"dup_{n}_gram_char_frac", limit), f"dup_{n}_gram"))
+        return first_failing(len(signals["chars"]), checks)
