@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -65,6 +66,16 @@ class Perplexity(Filter):
     )
     drop: list[Bucket] = Field(default_factory=lambda: ["tail"])
     unscored: Literal["keep", "drop"] = "keep"
+
+    def with_base_dir(self, base_dir: str | os.PathLike[str]) -> Perplexity:
+        """The same step with relative model paths made relative to ``base_dir`` (the folder
+        of the config file that names them)."""
+        update = {
+            key: os.path.join(os.fspath(base_dir), value)
+            for key in ("model_dir", "model", "tokenizer")
+            if (value := getattr(self, key)) and "://" not in value and not os.path.isabs(value)
+        }
+        return self.model_copy(update=update) if update else self
 
     @model_validator(mode="after")
     def _one_model_source(self) -> Perplexity:

@@ -51,7 +51,24 @@ def prepare_demo(out: Path) -> Path:
     build_benchmark(corpus / "benchmarks")
     config = out / "pipeline.yaml"
     shutil.copyfile(preset_path("demo"), config)
+    build_language_model(config, out / "lm")
     return config
+
+
+def build_language_model(config: Path, model_dir: Path) -> None:
+    """The perplexity stage's reference model, CCNet style: SentencePiece + a 5-gram
+    Kneser-Ney model trained on the books source (CCNet used Wikipedia), with bucket
+    cut-offs at the 30th/60th percentiles of the raw web pages' perplexities."""
+    from gristmill.filters.lm_command import raw_source_texts
+    from gristmill.filters.lm_train import perplexity_cutoffs, save_cutoffs, train_language_model
+
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    model = train_language_model(
+        raw_source_texts(str(config), "books"), model_dir, vocab_size=4000, estimator="builtin"
+    )
+    cutoffs = perplexity_cutoffs(raw_source_texts(str(config), "web"), model.model, model.tokenizer)
+    save_cutoffs(model_dir, "en", cutoffs)
 
 
 #: Docstrings that also appear in the demo's web pages and books: a stand-in evaluation set
