@@ -34,6 +34,8 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python bench/filters.py
 	$(BENCH_VENV)/bin/python bench/language.py
 	$(BENCH_VENV)/bin/python bench/perplexity.py
+	$(BENCH_VENV)/bin/python bench/tokenizer.py
+	$(BENCH_VENV)/bin/python bench/loader.py
 	$(BENCH_VENV)/bin/python bench/decontaminate.py
 
 # KenLM's lmplz / build_binary / query, built from the kenlm sdist (needs cmake, g++ and

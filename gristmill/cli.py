@@ -118,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     # the environment variable reaches the worker processes too.
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")
     logging.basicConfig(level=logging.WARNING)
+    from gristmill.mixture.weights import MixtureError
     from gristmill.pipelines.config import ConfigError
 
     try:
@@ -143,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except FileNotFoundError as error:
         console.print(f"[red]error:[/] {error}")
+        return 2
+    except MixtureError as error:
+        console.print(f"[red]mixture error:[/] {error}")
         return 2
     return 1
 

@@ -86,3 +86,18 @@ def test_demo_leaves_a_report(demo):
     stats = json.loads((demo / "output" / "report" / "stats.json").read_text())
     assert stats["totals"]["docs_out"] == sum(s["docs_out"] for s in stats["sources"].values())
     assert (demo / "output" / "report" / "funnel.png").stat().st_size > 5000
+
+
+def test_demo_trains_a_tokenizer_and_writes_verified_mixture_shards(demo):
+    out = demo / "output"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["shards"] and (out / "tokenizer" / "tokenizer.model").exists()
+    assert main(["verify", str(out)]) == 0
+    stats = json.loads((out / "report" / "stats.json").read_text())
+    assert all(source["tokens"] > 0 for source in stats["sources"].values())
+
+
+def test_demo_report_numbers_match_its_stats(demo):
+    from tests.test_report import _check_numbers_match
+
+    assert _check_numbers_match(demo / "output") > 50

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 from fsspec.core import url_to_fs
 
 from gristmill.documents import DOC_SCHEMA
+from gristmill.records import read_json, write_bytes
 
 OutputFormat = Literal["arrow", "parquet", "jsonl"]
 SUFFIXES: dict[str, str] = {"arrow": ".arrow", "parquet": ".parquet", "jsonl": ".jsonl.gz"}
@@ -112,29 +113,22 @@ def conform(batch: pa.Table, schema: pa.Schema) -> pa.Table:
 
 def write_marker(url: str, payload: dict[str, Any]) -> None:
     """Write ``<url>.done`` atomically after the shard itself is in place."""
-    fs, path = url_to_fs(url + MARKER_SUFFIX)
-    tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
-    with fs.open(tmp, "w") as handle:
-        json.dump(payload, handle, sort_keys=True)
-    fs.mv(tmp, path)
+    write_bytes(url + MARKER_SUFFIX, json.dumps(payload, sort_keys=True).encode("utf-8"))
 
 
 def read_marker(url: str) -> dict[str, Any] | None:
-    fs, path = url_to_fs(url + MARKER_SUFFIX)
-    if not fs.exists(path):
-        return None
-    try:
-        with fs.open(path, "r") as handle:
-            return json.load(handle)
-    except (OSError, json.JSONDecodeError):
-        return None
+    return read_json(url + MARKER_SUFFIX)
 
 
 def read_table(url: str) -> pa.Table:
     """Read a whole shard written by :class:`ShardWriter` (any format, by suffix)."""
     with fsspec.open(url, "rb") as handle:
         if url.endswith(".arrow"):
-            return ipc.open_file(handle).read_all()
+            try:
+                return ipc.open_file(handle).read_all()
+            except pa.ArrowInvalid:  # the IPC stream format (mixture shards use it)
+                handle.seek(0)
+                return ipc.open_stream(handle).read_all()
         if url.endswith(".parquet"):
             return pq.read_table(handle)
     with fsspec.open(url, "rb", compression="gzip") as handle:

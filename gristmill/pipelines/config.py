@@ -22,9 +22,7 @@ and the allowed values. Nothing in a config is executed (no eval, no pickle). A 
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gristmill import __version__
 from gristmill.io.base import Reader
 from gristmill.pipelines.registry import READERS, STEPS, reader_class, step_class
+from gristmill.records import fingerprint
 from gristmill.steps import GlobalStep, Step
 
 
@@ -181,11 +180,6 @@ def describe_stage(stage: Stage) -> dict[str, Any]:
     return {"id": stage.id, "step": stage.step.name, "params": stage.step.model_dump(mode="json")}
 
 
-def fingerprint(value: Any) -> str:
-    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def load_config(path: str | os.PathLike[str], output: str | None = None) -> RunConfig:
     """Read and validate a pipeline YAML. Relative paths are relative to the file."""
     path = Path(path)
@@ -251,6 +245,11 @@ def parse_config(
         raw=data,
     )
     _check_global_steps(config)
+    for section, value in post.items():
+        try:
+            value.check(config)
+        except ValueError as error:
+            raise ConfigError(f"{source_file}: {error}") from None
     return config
 
 

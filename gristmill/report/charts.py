@@ -95,7 +95,8 @@ def signal_chart(column: str, summary: dict[str, Any]) -> bytes | None:
         if (
             lefts
             and min(lefts) > 0
-            and max(left + width for left, width in zip(lefts, widths, strict=True)) / min(lefts) > 50
+            and max(left + width for left, width in zip(lefts, widths, strict=True)) / min(lefts)
+            > 50
         ):
             axis.set_xscale("log")
         for threshold in summary.get("thresholds", []):

@@ -144,10 +144,7 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
             )
 
     parts.append("<h2>Tokenizer</h2>")
-    tokenizer = stats.get("tokenizer")
-    parts.append(
-        _kv_table(tokenizer, "tokenizer") if tokenizer else "<p>No tokenizer stage in this run.</p>"
-    )
+    parts.append(_tokenizer_section(stats.get("tokenizer")))
 
     parts.append("<h2>Mixture</h2>")
     mixture = stats.get("mixture")
@@ -178,6 +175,44 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
     parts.append(html.escape(json.dumps(stats.get("config"), indent=2, ensure_ascii=False)))
     parts.append("</pre></body></html>")
     return "\n".join(parts), charts
+
+
+def _tokenizer_section(tokenizer: dict[str, Any] | None) -> str:
+    """Training parameters, held-back quality per source, and encoded tokens per source."""
+    if not tokenizer:
+        return "<p>No tokenizer stage in this run.</p>"
+    training = tokenizer.get("training") or {}
+    quality = training.get("quality") or {}
+    encoding = tokenizer.get("encoding") or {}
+    head = {
+        key: training.get(key)
+        for key in ("backend", "path", "sha256", "vocab_size", "threads", "train_s")
+        if key in training
+    }
+    head.update({f"quality.{k}": v for k, v in quality.items() if not isinstance(v, dict)})
+    parts = [_kv_table(head, "tokenizer.training")]
+    rows = []
+    for name, entry in (encoding.get("sources") or {}).items():
+        held = (quality.get("sources") or {}).get(name, {})
+        base = f"tokenizer.encoding.sources.{name}"
+        rows.append(
+            f"<tr><th>{html.escape(name)}</th>"
+            + _num(entry.get("docs"), f"{base}.docs")
+            + _num(entry.get("tokens"), f"{base}.tokens")
+            + _num(entry.get("bytes_per_token"), f"{base}.bytes_per_token", 3)
+            + _num(
+                held.get("bytes_per_token"),
+                f"tokenizer.training.quality.sources.{name}.bytes_per_token",
+                3,
+            )
+            + "</tr>"
+        )
+    if rows:
+        parts.append(
+            "<table><tr><th>source</th><th>documents</th><th>tokens</th><th>bytes/token</th>"
+            "<th>bytes/token (held back)</th></tr>" + "".join(rows) + "</table>"
+        )
+    return "".join(parts)
 
 
 def mixture_shares(mixture: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:

@@ -83,13 +83,13 @@ def _finite(value: float) -> float | None:
 
 
 def tokens_per_source(run: dict[str, Any]) -> dict[str, int]:
-    """Tokens per source from the tokenizer summary, under the names it may use."""
-    summary = run.get("tokenizer") or {}
-    for key in ("tokens_per_source", "tokens"):
-        value = summary.get(key)
-        if isinstance(value, dict):
-            return {k: int(v) for k, v in value.items() if isinstance(v, int | float)}
-    return {}
+    """Tokens per source written by the tokenizer stage's encoding."""
+    encoding = (run.get("tokenizer") or {}).get("encoding") or {}
+    return {
+        name: int(entry["tokens"])
+        for name, entry in (encoding.get("sources") or {}).items()
+        if isinstance(entry, dict) and isinstance(entry.get("tokens"), int | float)
+    }
 
 
 def stage_thresholds(config: dict[str, Any]) -> dict[str, dict[str, dict[str, list[float]]]]:

@@ -58,6 +58,10 @@ def inspect_path(path: str, docs: int, console: Console) -> None:
     if fs.isdir(root) and fs.exists(run_file):
         with fs.open(run_file) as handle:
             print_run_summary(json.load(handle), console)
+        if fs.exists(f"{root.rstrip('/')}/manifest.json"):
+            from gristmill.mixture.manifest import describe_manifest
+
+            console.print(describe_manifest(path))
         root = f"{root.rstrip('/')}/data"
     files = _shard_files(fs, root)
     if not files:

@@ -1,0 +1,50 @@
+"""Open Arrow IPC files without copying them, and publish files atomically.
+
+Local files are memory-mapped (the OS pages them in; nothing is copied into the Python
+heap); files on other fsspec filesystems are read into one buffer. ``stream=True`` reads
+the IPC stream format (the mixture shards), else the IPC file format (token shards).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import fsspec
+import pyarrow as pa
+import pyarrow.ipc as ipc
+from fsspec.core import url_to_fs
+from fsspec.implementations.local import LocalFileSystem
+
+
+def local_path(url: str) -> str | None:
+    fs, path = url_to_fs(url)
+    return path if isinstance(fs, LocalFileSystem) else None
+
+
+def open_source(url: str) -> pa.NativeFile:
+    path = local_path(url)
+    if path is not None:
+        return pa.memory_map(path, "r")
+    with fsspec.open(url, "rb") as handle:
+        return pa.BufferReader(handle.read())
+
+
+def map_table(url: str, stream: bool) -> pa.Table:
+    """The whole table at ``url``; zero-copy for local files."""
+    source = open_source(url)
+    reader = ipc.open_stream(source) if stream else ipc.open_file(source)
+    return reader.read_all()
+
+
+def write_file_atomically(url: str, data: pa.Buffer | bytes) -> None:
+    fs, path = url_to_fs(url)
+    fs.makedirs(fs._parent(path), exist_ok=True)
+    tmp = f"{path}.tmp-{uuid.uuid4().hex[:12]}"
+    try:
+        with fs.open(tmp, "wb") as handle:
+            handle.write(memoryview(data))
+        fs.mv(tmp, path)
+    except BaseException:
+        if fs.exists(tmp):
+            fs.rm(tmp)
+        raise

@@ -1,0 +1,166 @@
+"""The trainer-side loader on shards written by the mixture stage from synthetic token
+shards: rank partitions, exact resume, zero-copy batches, segment ids, and the shards read
+by plain pyarrow, ``datasets`` and torch (each optional library skipped when absent)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pytest
+from distributed import Client
+
+from gristmill.io.writers import ShardWriter, write_marker
+from gristmill.mixture.loader import MixtureLoader
+from gristmill.mixture.stage import run_mixture_stage
+from gristmill.pipelines.config import parse_config
+from gristmill.records import write_json
+from gristmill.tokenize.encode import token_schema
+
+EOS = 2
+SEQ_LEN = 16
+
+
+def _write_tokens(out, source: str, shard: int, docs: list[list[int]]) -> dict:
+    path = out / "tokens" / source / f"part-{shard}.arrow"
+    ids = [d + [EOS] for d in docs]
+    table = pa.Table.from_pydict(
+        {
+            "id": [f"{source}/part-{shard}/{i}" for i in range(len(docs))],
+            "source": pa.array([source] * len(docs)).dictionary_encode(),
+            "input_ids": pa.array(ids, pa.list_(pa.uint16())),
+            "n_tokens": pa.array([len(x) for x in ids], pa.int32()),
+        },
+        schema=token_schema("uint16"),
+    )
+    with ShardWriter(str(path), "arrow") as writer:
+        writer.write(table)
+    write_marker(str(path), {"fingerprint": "synthetic", "stats": {}})
+    return {"path": f"tokens/{source}/part-{shard}.arrow", "docs": len(docs),
+            "tokens": sum(len(x) for x in ids), "fingerprint": f"{source}{shard}"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory):
+    """~9,000 tokens from two sources, packed into 16-token rows, 37 rows per shard."""
+    out = tmp_path_factory.mktemp("loader") / "out"
+    rng = np.random.default_rng(5)
+    sources = {}
+    for s, name in enumerate(("web", "code")):
+        sources[name] = [
+            _write_tokens(out, name, shard, [
+                [10 + 100 * s + shard * 10 + i % 10] * int(rng.integers(1, 40)) for i in range(60)
+            ])
+            for shard in range(2)
+        ]  # fmt: skip
+    special = {"unk": {"piece": "<unk>", "id": 0}, "eos": {"piece": "</s>", "id": EOS}}
+    write_json(str(out / "tokens" / "index.json"), {
+        "fingerprint": "synthetic", "dtype": "uint16", "sources": sources,
+        "tokenizer": {"backend": "sentencepiece", "path": "tokenizer/tokenizer.model",
+                      "sha256": "0" * 64, "files": {}, "vocab_size": 512,
+                      "special_tokens": special},
+    })  # fmt: skip
+    config = parse_config({
+        "output": str(out),
+        "sources": [{"name": n, "paths": ["unused"], "format": "jsonl", "weight": w}
+                    for n, w in (("web", 0.7), ("code", 0.3))],
+        "tokenizer": {},  # the token shards above stand in for its output
+        "mixture": {"seq_len": SEQ_LEN, "shard_rows": 37, "total_tokens": 9000},
+    })  # fmt: skip
+    with Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as c:
+        summary = run_mixture_stage(config, c, {}, resume=True)
+    return out, summary
+
+
+def _all_rows(out) -> np.ndarray:
+    tables = [
+        ipc.open_stream(pa.memory_map(str(p))).read_all()
+        for p in sorted((out / "shards").glob("part-*.arrow"))
+    ]
+    return np.concatenate([
+        t.column("input_ids").combine_chunks().flatten().to_numpy().reshape(-1, SEQ_LEN)
+        for t in tables
+    ])  # fmt: skip
+
+
+@pytest.mark.parametrize(("world", "batch"), [(1, 7), (3, 5), (4, 1)])
+def test_ranks_are_disjoint_and_together_cover_every_row(shards, world, batch):
+    out, summary = shards
+    everything = _all_rows(out)
+    seen = []
+    for rank in range(world):
+        loader = MixtureLoader(str(out), batch, rank, world, drop_last=False)
+        batches = list(loader)
+        assert len(batches) == len(loader)
+        for b in batches:
+            assert np.array_equal(b["input_ids"], everything[b["row"]])
+            seen.extend(b["row"].tolist())
+    assert sorted(seen) == list(range(summary["rows"]))
+
+
+def test_drop_last_gives_every_rank_the_same_full_batches(shards):
+    out, summary = shards
+    lengths = {len(list(MixtureLoader(str(out), 6, rank, 4))) for rank in range(4)}
+    assert lengths == {summary["rows"] // 24}
+
+
+def test_resume_gives_exactly_the_remaining_batches(shards):
+    out, _ = shards
+    full = [b["row"].tolist() for b in MixtureLoader(str(out), 4, 1, 2)]
+    loader = MixtureLoader(str(out), 4, 1, 2)
+    iterator = iter(loader)
+    head = [next(iterator)["row"].tolist() for _ in range(5)]
+    state = loader.state_dict()
+    resumed = MixtureLoader(str(out), 4, 1, 2)
+    resumed.load_state_dict(state)
+    assert head + [b["row"].tolist() for b in resumed] == full
+    assert resumed.epoch == 1 and resumed.step == 0  # a finished pass starts the next epoch
+    wider = MixtureLoader(str(out), 8, 0, 1)  # same position, another layout: 40 rows in
+    wider.load_state_dict(state)
+    assert next(iter(wider))["row"][0] == 40
+    with pytest.raises(ValueError, match="step boundary"):
+        MixtureLoader(str(out), 3, 0, 1).load_state_dict(state)
+    with pytest.raises(ValueError, match="different shards"):
+        loader.load_state_dict({**state, "mixture_fingerprint": "x"})
+
+
+def test_batches_inside_a_shard_are_views_of_the_memory_map(shards):
+    out, _ = shards
+    loader = MixtureLoader(str(out), 5, with_segments=True)
+    batch = next(iter(loader))
+    assert not batch["input_ids"].flags.owndata and not batch["input_ids"].flags.writeable
+    crossing = loader.rows(35, 40)  # shard 0 ends at row 37: joined, a copy
+    assert crossing["input_ids"].shape == (5, SEQ_LEN) and crossing["input_ids"].flags.owndata
+    table = ipc.open_stream(pa.memory_map(str(out / "shards" / "part-00000.arrow"))).read_all()
+    for row in range(5):
+        starts = table.column("doc_starts")[row].as_py()
+        segments = batch["segment_ids"][row]
+        valid = int(batch["num_tokens"][row])
+        assert (segments[:valid] >= 0).all() and (segments[valid:] == -1).all()
+        assert np.nonzero(np.diff(segments[:valid]))[0].tolist() == [s - 1 for s in starts[1:]]
+
+
+def test_plain_pyarrow_and_datasets_read_the_shards(shards):
+    out, summary = shards
+    everything = _all_rows(out)
+    assert everything.shape == (summary["rows"], SEQ_LEN)
+    datasets = pytest.importorskip("datasets")
+    dataset = datasets.Dataset.from_file(str(out / "shards" / "part-00001.arrow"))
+    assert dataset.num_rows == 37
+    assert np.array_equal(np.array(dataset[0]["input_ids"]), everything[37])
+    assert dataset.features["input_ids"].length == SEQ_LEN
+
+
+def test_torch_iterable_dataset_keeps_the_order_with_workers(shards):
+    torch = pytest.importorskip("torch")
+    from gristmill.mixture.loader import torch_dataset
+
+    out, _ = shards
+    expected = [b["row"].tolist() for b in MixtureLoader(str(out), 4)]
+    for workers in (0, 2):
+        loader = torch.utils.data.DataLoader(
+            torch_dataset(MixtureLoader(str(out), 4)), batch_size=None, num_workers=workers
+        )
+        got = [b["row"].tolist() for b in loader]
+        assert got == expected
+        assert isinstance(next(iter(loader))["input_ids"], torch.Tensor)

@@ -1,0 +1,261 @@
+"""The mixture stage through the runner on a real Dask cluster: realised weights over the
+whole output and every prefix, exactly the planned documents, determinism, packing options,
+the manifest, ``gristmill verify`` and ``inspect``, presets and the Megatron export.
+
+Fixture scale: three sources of 120-300 documents of 25-200 tokens, mixed to a budget of
+150,000 tokens (books ~3 epochs). Rounding each source's target to whole documents moves
+its share by at most half a document (~100 tokens, 0.07%), hence the 0.5% bound overall;
+interleaving by progress keeps every prefix within about half a document per source of
+its share, and a 10% prefix holds ~15,000 tokens, so 2% leaves a wide margin.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pytest
+from rich.console import Console
+
+from gristmill.cli import main
+from gristmill.mixture.manifest import describe_manifest, verify_manifest
+from gristmill.mixture.megatron import read_index
+from gristmill.mixture.stage import run_mixture_stage
+from gristmill.mixture.weights import MixtureError
+from gristmill.pipelines.config import ConfigError, load_config, parse_config
+from gristmill.pipelines.runner import dask_client, run_pipeline
+from tests.corpus import write_config
+from tests.token_corpus import pipeline_config, three_sources
+
+WEIGHTS = {"web": 0.5, "books": 0.3, "code": 0.2}
+TOKENIZER = {"vocab_size": 500, "sample": {"max_bytes": 100_000, "held_out_docs": 10}}
+MIXTURE = {"seq_len": 64, "total_tokens": 150_000, "shard_rows": 500, "seed": 0}
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(workers=2) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return three_sources(tmp_path_factory.mktemp("corpus"))
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory, corpus, client):
+    out = tmp_path_factory.mktemp("run") / "out"
+    data = pipeline_config(corpus, out, WEIGHTS, TOKENIZER, MIXTURE)
+    run = run_pipeline(load_config(write_config(out.parent / "p.yaml", data)), client)
+    return out, run, data
+
+
+def _variant(base, tmp_path: Path, **mixture):
+    """A copy of the base output and its config with other mixture settings."""
+    out, _, data = base
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    changed = {**data, "output": str(copy), "mixture": {**data["mixture"], **mixture}}
+    return copy, parse_config(changed)
+
+
+def _rows(out: Path):
+    """Per shard: input_ids (rows x L), num_tokens, doc_starts, doc_sources."""
+    for path in sorted((out / "shards").glob("part-*.arrow")):
+        table = ipc.open_stream(pa.memory_map(str(path))).read_all()
+        length = table.schema.field("input_ids").type.list_size
+        yield (
+            table.column("input_ids").combine_chunks().flatten().to_numpy().reshape(-1, length),
+            table.column("num_tokens").to_numpy(),
+            table.column("doc_starts").to_pylist(),
+            table.column("doc_sources").to_pylist(),
+        )
+
+
+def _source_tokens_per_row(out: Path, sources: int) -> np.ndarray:
+    counts = []
+    for _, num_tokens, starts, row_sources in _rows(out):
+        for valid, begin, owner in zip(num_tokens, starts, row_sources, strict=True):
+            row = np.zeros(sources, dtype=np.int64)
+            ends = begin[1:] + [int(valid)]
+            for b, e, s in zip(begin, ends, owner, strict=True):
+                row[s] += e - b
+            counts.append(row)
+    return np.array(counts)
+
+
+def test_realised_weights_hold_overall_and_on_every_tenth_prefix(base):
+    out, run, _ = base
+    per_row = _source_tokens_per_row(out, 3)
+    totals = per_row.sum(axis=0)
+    weights = np.array([WEIGHTS[s] for s in ("web", "books", "code")])
+    assert np.abs(totals / totals.sum() - weights).max() <= 0.005
+    cumulative = np.cumsum(per_row, axis=0)
+    for tenth in range(1, 11):
+        rows = len(per_row) * tenth // 10
+        prefix = cumulative[rows - 1]
+        assert np.abs(prefix / prefix.sum() - weights).max() <= 0.02, tenth
+    manifest = run["mixture"]
+    assert manifest["tokens"] == totals.sum() and manifest["rows"] == len(per_row)
+    assert run["mixture"]["plan"]["sources"]["books"]["whole_epochs"] >= 2  # upsampled
+
+
+def test_every_selected_document_appears_exactly_as_often_as_planned(base):
+    out, run, _ = base
+    eos = run["tokenizer"]["training"]["special_tokens"]["eos"]["id"]
+    stream = np.concatenate(
+        [ids[r, :n] for ids, nums, _, _ in _rows(out) for r, n in enumerate(nums)]
+    )
+    cut = np.nonzero(stream == eos)[0] + 1
+    realised = collections.Counter(tuple(d) for d in np.split(stream, cut) if d.size)
+    # the plan, independently: (file, row) of each instance → the token shard's document
+    plan = ipc.open_file(pa.memory_map(str(out / "work" / "mixture" / "plan.arrow"))).read_all()
+    index_files = [e["path"] for s in ("web", "books", "code") for e in run_tokens_index(out)[s]]
+    shards = [ipc.open_file(pa.memory_map(str(out / p))).read_all() for p in index_files]
+    planned = collections.Counter(
+        tuple(shards[f].column("input_ids")[r].values.to_numpy())
+        for f, r in zip(
+            plan.column("file").to_pylist(), plan.column("row").to_pylist(), strict=True
+        )
+    )
+    assert realised == planned
+    books = run["mixture"]["plan"]["sources"]["books"]
+    per_doc = collections.Counter(
+        (f, r)
+        for f, r in zip(
+            plan.column("file").to_pylist(), plan.column("row").to_pylist(), strict=True
+        )
+    )
+    book_files = {i for i, p in enumerate(index_files) if p.startswith("tokens/books/")}
+    book_counts = collections.Counter(c for (f, _), c in per_doc.items() if f in book_files)
+    whole = books["whole_epochs"]
+    assert book_counts == {
+        whole: books["docs"] - books["fraction_docs"],
+        whole + 1: books["fraction_docs"],
+    }
+
+
+def run_tokens_index(out: Path) -> dict:
+    import json
+
+    return json.loads((out / "tokens" / "index.json").read_text())["sources"]
+
+
+def test_same_seed_same_bytes_other_seed_other_order_same_totals(base, tmp_path, client):
+    out, run, _ = base
+    again, config = _variant(base, tmp_path / "a")
+    shutil.rmtree(again / "shards")
+    summary = run_mixture_stage(config, client, {}, resume=True)
+    assert summary["shards_resumed"] == 0
+    for path in sorted((out / "shards").glob("*.arrow")):
+        assert (again / "shards" / path.name).read_bytes() == path.read_bytes()
+    resumed = run_mixture_stage(config, client, {}, resume=True)
+    assert resumed["shards_resumed"] == resumed["shards"]
+
+    other, config = _variant(base, tmp_path / "b", seed=1)
+    summary = run_mixture_stage(config, client, {}, resume=True)
+    first = next(_rows(out))[0]
+    assert not np.array_equal(next(_rows(other))[0], first)
+    longest = 250  # tokens of the longest fixture document, about
+    for name, source in summary["plan"]["sources"].items():
+        before = run["mixture"]["plan"]["sources"][name]
+        assert before["target_tokens"] == source["target_tokens"]
+        assert abs(before["tokens_taken"] - source["tokens_taken"]) <= longest
+
+
+def test_no_document_crosses_a_row_with_padding_and_next_token_rows(base, tmp_path, client):
+    out, run, _ = base
+    copy, config = _variant(base, tmp_path, documents_cross_rows=False, next_token_targets=True)
+    summary = run_mixture_stage(config, client, {}, resume=True)
+    eos = run["tokenizer"]["training"]["special_tokens"]["eos"]["id"]
+    padding = 0
+    for ids, num_tokens, starts, _ in _rows(copy):
+        assert ids.shape[1] == 65
+        for row, valid, begin in zip(ids, num_tokens, starts, strict=True):
+            padding += 65 - int(valid)
+            ends = begin[1:] + [int(valid)]
+            for b, e in zip(begin, ends, strict=True):
+                piece = row[b:e]
+                # a segment is a whole document unless the document is longer than a row
+                assert piece[-1] == eos or (b == 0 and e == 65) or e == valid == 65
+    assert padding == summary["padding_tokens"] > 0
+    assert summary["tokens"] == run["mixture"]["tokens"]
+
+
+def test_manifest_verify_and_inspect(base, tmp_path, capsys):
+    out, run, _ = base
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    tokenizer = run["tokenizer"]["training"]
+    assert manifest["tokenizer"]["sha256"] == tokenizer["sha256"]
+    assert manifest["tokenizer"]["vocab_size"] == 500 and manifest["dtype"] == "uint16"
+    assert (manifest["seq_len"], manifest["row_length"], manifest["seed"]) == (64, 64, 0)
+    assert manifest["weights"] == pytest.approx(WEIGHTS)
+    assert manifest["sources"] == ["web", "books", "code"]
+    assert manifest["config_fingerprint"] == run["config_fingerprint"]
+    assert sum(s["rows"] for s in manifest["shards"]) == manifest["totals"]["rows"]
+    assert all(len(s["sha256"]) == 64 for s in manifest["shards"])
+
+    console = Console(record=True, width=120)
+    console.print(describe_manifest(str(out)))
+    text = console.export_text()
+    books = run["mixture"]["plan"]["sources"]["books"]
+    assert "sentencepiece" in text and f"{books['whole_epochs']} + {books['fraction_docs']}" in text
+
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    assert verify_manifest(str(copy)).ok
+    assert main(["verify", str(copy)]) == 0
+    shard = copy / manifest["shards"][1]["path"]
+    data = bytearray(shard.read_bytes())
+    data[-100] ^= 0xFF
+    shard.write_bytes(bytes(data))
+    (copy / "tokenizer" / "tokenizer.vocab").unlink()
+    problems = verify_manifest(str(copy / "manifest.json")).problems
+    assert len(problems) == 2 and "part-00001.arrow: sha256" in problems[0]
+    assert "tokenizer.vocab: missing" in problems[1]
+    assert main(["verify", str(copy)]) == 1
+
+
+def test_a_preset_sets_the_weights_of_sample_and_mixture(base, tmp_path, client):
+    out, _, data = base
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    preset = {**MIXTURE, "preset": "gopher", "total_tokens": None, "megatron": True}
+    changed = pipeline_config({s["name"]: Path(s["paths"][0]) for s in data["sources"]},
+                              copy, None, TOKENIZER, preset)  # fmt: skip
+    run = run_pipeline(parse_config(changed), client)
+    expected = {"web": 0.58 / 0.88, "books": 0.27 / 0.88, "code": 0.03 / 0.88}
+    assert run["mixture"]["weights"] == pytest.approx(expected, abs=1e-6)
+    assert run["mixture"]["weights_origin"] == "preset gopher"
+    sample = run["tokenizer"]["training"]["sample"]["sources"]
+    assert {s: v["weight"] for s, v in sample.items()} == pytest.approx(expected, abs=1e-6)
+    megatron = run["mixture"]["megatron"]
+    assert megatron["data_path"].startswith("0.659091 megatron/web_text_document")
+    index = read_index(str(copy / "megatron" / "code_text_document.idx"))
+    code = megatron["sources"]["code"]
+    assert (
+        index["sizes"].sum() == code["tokens"] and index["document_index"][-1] == code["documents"]
+    )
+    assert (copy / "megatron" / "code_text_document.bin").stat().st_size == 2 * code["tokens"]
+    assert index["dtype"] == "uint16" and index["pointers"][1] == 2 * index["sizes"][0]
+    assert verify_manifest(str(copy)).ok
+
+
+def test_the_mixture_needs_token_shards(tmp_path, corpus, client):
+    data = pipeline_config(corpus, tmp_path / "out", WEIGHTS, None, MIXTURE)
+    config = parse_config(data)
+    del data["tokenizer"]
+    with pytest.raises(ConfigError, match="'tokenizer:' section"):
+        parse_config(data)  # refused when the config loads, before any work
+    # and the stage itself refuses a config that skipped the load-time checks
+    without_tokenizer = dataclasses.replace(config, tokenizer=None)
+    with pytest.raises(MixtureError, match="add a 'tokenizer:' section"):
+        run_mixture_stage(without_tokenizer, client, {}, resume=True)
