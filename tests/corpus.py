@@ -8,10 +8,7 @@ from pathlib import Path
 
 import yaml
 
-WORDS = (
-    "river mill grain stone wheel water flour miller farmer harvest autumn bread bakery "
-    "village market road bridge valley field wind sail barn cart horse season rain"
-).split()
+WORDS = ["river", "mill", "grain", "stone", "wheel", "water", "flour", "miller", "farmer", "harvest", "autumn", "bread", "bakery", "village", "market", "road", "bridge", "valley", "field", "wind", "sail", "barn", "cart", "horse", "season", "rain"]
 
 
 def paragraph(rng: random.Random, words: int) -> str:

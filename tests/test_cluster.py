@@ -67,12 +67,16 @@ def standalone_cluster(tmp_path):
 
 
 def _data_bytes(out: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "data").rglob("*.arrow"))}
+    return {
+        str(p.relative_to(out)): p.read_bytes() for p in sorted((out / "data").rglob("*.arrow"))
+    }
 
 
 def test_standalone_cluster_matches_embedded_and_single_worker(tmp_path, standalone_cluster):
     write_jsonl_corpus(tmp_path / "corpus", shards=6, docs_per_shard=50)
-    config = write_config(tmp_path / "p.yaml", basic_config(tmp_path / "corpus", tmp_path / "unused"))
+    config = write_config(
+        tmp_path / "p.yaml", basic_config(tmp_path / "corpus", tmp_path / "unused")
+    )
 
     assert main(["run", str(config), "--scheduler-file", str(standalone_cluster),
                  "--output", str(tmp_path / "standalone")]) == 0  # fmt: skip

@@ -30,7 +30,11 @@ def test_valid_config_resolves_relative_paths(tmp_path, corpus):
     config = load_config(write_config(tmp_path / "ok.yaml", data))
     assert config.output == str(tmp_path / "out")
     assert config.sources[0].paths == (str(corpus / "*.jsonl"),)
-    assert [stage.id for stage in config.sources[0].stages] == ["normalize", "length", "exact_dedup"]
+    assert [stage.id for stage in config.sources[0].stages] == [
+        "normalize",
+        "length",
+        "exact_dedup",
+    ]
     assert config.sources[0].stages[1].step.min_words == 20
     assert config.global_order() == ["exact_dedup"]
     assert len(config.fingerprint()) == 64

@@ -71,9 +71,7 @@ def _web_pages() -> dict[str, str]:
         "forum": f"{INTRO}\n\n{QUESTIONS[0]}\n\n{OUTRO}",
         "short_phrase": f"{INTRO}\n\nHow many apples does she have left? Three, said Mia.\n\n{OUTRO}",
         "code_answer": f"Here is my answer.\n\n{HUMANEVAL_PROMPT}    return sum(n * n for n in numbers if n % 2)\n",
-        "many_splits": "\n\n".join(
-            f"{filler(120)} Puzzle {i}: {QUESTIONS[1]}" for i in range(12)
-        ),
+        "many_splits": "\n\n".join(f"{filler(120)} Puzzle {i}: {QUESTIONS[1]}" for i in range(12)),
     }
     for i in range(11):  # the licence sentence appears in 11 documents: a common phrase
         pages[f"licence_{i:02d}"] = f"{filler(40)}\n\n{QUESTIONS[3]}\n\n{filler(40)}"
@@ -145,7 +143,9 @@ def test_builtin_field_maps_read_each_benchmark_format(tmp_path, golden):
 
 def test_benchmark_errors_name_the_benchmark_the_file_and_the_fields(tmp_path):
     specs = _write_benchmarks(tmp_path)
-    with pytest.raises(BenchmarkError, match=r"'gsm8k'.*no field\(s\) \['prompt'\].*\['answer', 'question'\]"):
+    with pytest.raises(
+        BenchmarkError, match=r"'gsm8k'.*no field\(s\) \['prompt'\].*\['answer', 'question'\]"
+    ):
         load_benchmark(BenchmarkSpec(name="gsm8k", path=specs[0]["path"], fields=("prompt",)))
     with pytest.raises(BenchmarkError, match="no files"):
         load_benchmark(BenchmarkSpec(name="gsm8k", path=str(tmp_path / "missing.jsonl")))
@@ -321,7 +321,9 @@ def _collect_state(step: Decontaminate, batch) -> dict[str, set[int]]:
 
 def test_text_without_spaces_is_matched_character_by_character(tmp_path):
     question = "小明有五个苹果，他给了小红两个苹果。小明还剩下几个苹果？"
-    (tmp_path / "cmath.jsonl").write_text(json.dumps({"question": question}, ensure_ascii=False) + "\n")
+    (tmp_path / "cmath.jsonl").write_text(
+        json.dumps({"question": question}, ensure_ascii=False) + "\n"
+    )
     step = Decontaminate(
         benchmarks=(BenchmarkSpec(name="cmath", path=str(tmp_path / "cmath.jsonl"), format="gsm8k"),),
         min_fragment_chars=5, window_chars=0,
@@ -337,7 +339,8 @@ def test_relative_benchmark_paths_resolve_against_the_config_folder(tmp_path):
                                      BenchmarkSpec(name="piqa", path="/abs/valid.jsonl")))  # fmt: skip
     moved = step.with_base_dir(tmp_path)
     assert [spec.path for spec in moved.benchmarks] == [
-        str(tmp_path / "evals" / "test.jsonl"), "/abs/valid.jsonl"
+        str(tmp_path / "evals" / "test.jsonl"),
+        "/abs/valid.jsonl",
     ]
 
 

@@ -133,9 +133,7 @@ def test_repetition_keeps_the_first_copy_and_leaves_code_alone(golden):
     out = result.kept.column("text").to_pylist()
     assert out[2] == texts[2]
     assert out[1] == "Buy now!\nBuy now!\nFresh flour every morning at the mill shop."
-    golden.check(
-        "dedupe_sentences/repetition", {"texts": out, "counters": dict(result.counters)}
-    )
+    golden.check("dedupe_sentences/repetition", {"texts": out, "counters": dict(result.counters)})
     twice = RepeatedUnits(max_occurrences=2, min_unit_chars=0).process(batch, "repetition")
     assert twice.kept.column("text").to_pylist()[1] == texts[1]
 

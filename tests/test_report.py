@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gristmill.cli import main
-from gristmill.report.writer import compare_runs, write_report
+from gristmill.report.writer import compare_runs
 from tests.corpus import basic_config, write_config, write_jsonl_corpus
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -66,7 +66,7 @@ def test_report_numbers_match_stats_json(runs):
     assert "length:too_few_words" in length["samples"]
     page = (normal / "report" / "report.html").read_text()
     assert "http://" not in page and "https://example.org" in page  # self-contained; samples shown
-    assert "src=\"data:image/png;base64," in page
+    assert 'src="data:image/png;base64,' in page
 
 
 def test_report_renders_when_a_stage_removes_everything(runs):
@@ -83,7 +83,9 @@ def test_report_regenerates_from_run_json_alone(runs, tmp_path):
     copy.mkdir()
     shutil.copy(normal / "run.json", copy / "run.json")
     assert main(["report", str(copy)]) == 0
-    assert (copy / "report" / "report.html").read_text() == (normal / "report" / "report.html").read_text()
+    assert (copy / "report" / "report.html").read_text() == (
+        normal / "report" / "report.html"
+    ).read_text()
 
 
 def test_compare_two_runs(runs, tmp_path):
@@ -95,7 +97,9 @@ def test_compare_two_runs(runs, tmp_path):
     assert "Run comparison" in (tmp_path / "c.html").read_text()
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)"
+)
 def test_page_opens_in_headless_chromium_and_shows_the_funnel(runs, tmp_path):
     from matplotlib import image
 

@@ -41,10 +41,14 @@ def test_every_document_is_kept_or_counted_under_a_reason(tmp_path, corpus, clie
     config = load_config(write_config(tmp_path / "p.yaml", basic_config(corpus, tmp_path / "out")))
     run = run_pipeline(config, client)
 
-    kept = {i for t in _tables(tmp_path / "out" / "data").values() for i in t.column("id").to_pylist()}
+    kept = {
+        i for t in _tables(tmp_path / "out" / "data").values() for i in t.column("id").to_pylist()
+    }
     rejected: dict[str, str] = {}
     for table in _tables(tmp_path / "out" / "rejected").values():
-        rejected.update(zip(table.column("id").to_pylist(), table.column("reason").to_pylist(), strict=True))
+        rejected.update(
+            zip(table.column("id").to_pylist(), table.column("reason").to_pylist(), strict=True)
+        )
     assert kept.isdisjoint(rejected)
     assert kept | set(rejected) == _all_input_ids(corpus)
 
@@ -101,10 +105,14 @@ def test_same_bytes_for_any_worker_count_and_resume_skips_done_shards(tmp_path, 
         config = load_config(write_config(tmp_path / f"p{workers}.yaml", basic_config(corpus, out)))
         with dask_client(workers=workers) as own_client:
             run_pipeline(config, own_client)
-        outputs.append({p.relative_to(out): p.read_bytes() for p in sorted((out / "data").rglob("*.arrow"))})
+        outputs.append(
+            {p.relative_to(out): p.read_bytes() for p in sorted((out / "data").rglob("*.arrow"))}
+        )
     assert outputs[0] == outputs[1] and len(outputs[0]) == 4
 
-    config = load_config(write_config(tmp_path / "p1.yaml", basic_config(corpus, tmp_path / "out1")))
+    config = load_config(
+        write_config(tmp_path / "p1.yaml", basic_config(corpus, tmp_path / "out1"))
+    )
     seen = []
     run_pipeline(config, client, on_progress=lambda p: seen.append((p.phase, p.done, p.skipped)))
     assert seen == [(0, 4, 4), (1, 4, 4)]
@@ -143,6 +151,8 @@ def test_inputs_on_an_fsspec_filesystem(tmp_path, client):
     # memory:// lives in one process: run it on a cluster of threads in this process
     from distributed import Client
 
-    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as local:
+    with Client(
+        processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None
+    ) as local:
         run = run_pipeline(load_config(write_config(tmp_path / "p.yaml", data)), local)
     assert run["sources"]["mem"]["stages"][0]["docs_in"] == 2

@@ -34,7 +34,10 @@ def test_length_filter_measures_then_decides(golden):
             "rejected": result.rejected.select(["id", REASON_COLUMN]).to_pylist(),
         },
     )
-    assert dict(result.removed_by_reason()) == {"length:too_few_words": 2, "length:too_many_words": 1}
+    assert dict(result.removed_by_reason()) == {
+        "length:too_few_words": 2,
+        "length:too_many_words": 1,
+    }
 
 
 def test_normalize_rewrites_and_drops_emptied_documents(golden):
