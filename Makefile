@@ -36,6 +36,7 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python bench/perplexity.py
 	$(BENCH_VENV)/bin/python bench/tokenizer.py
 	$(BENCH_VENV)/bin/python bench/loader.py
+	$(BENCH_VENV)/bin/python bench/pii.py
 	$(BENCH_VENV)/bin/python bench/decontaminate.py
 
 # KenLM's lmplz / build_binary / query, built from the kenlm sdist (needs cmake, g++ and

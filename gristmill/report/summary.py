@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from gristmill.io.writers import MARKER_SUFFIX, SUFFIXES, read_table
-
-RUN_FILE = "run.json"
+from gristmill.report.writer import RUN_FILE
 
 
 def print_run_summary(run: dict[str, Any], console: Console) -> None:

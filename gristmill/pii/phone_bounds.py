@@ -1,0 +1,332 @@
+"""Which phonenumbers candidates cannot be valid numbers, decided from its metadata alone.
+
+python-phonenumbers parses every candidate it meets (and pieces of it) once per region, and
+most candidates in web text are years, dates and counts that no region accepts. For the
+``VALID`` leniency presidio uses, a number written without a country code needs
+
+1. a *national significant number* that is a run of the candidate's digits ending where
+   a run of digits ends (a national prefix or carrier code is cut from its front, an
+   extension is a run of its own), in one of the possible lengths of the general
+   description of a region sharing the assumed region's country code, matching its
+   ``national_number_pattern`` and the pattern of one of its number types
+   (``is_valid_number``);
+2. a written national prefix, when the format phonenumbers picks for that national number
+   asks for one (``_is_national_prefix_present_if_required``), unless the candidate starts
+   with the country code itself.
+
+A candidate that may carry a country code (a ``+``, or digits that start like the region's
+international prefix) only needs the fewest digits any country needs; one with letters
+(read as keypad digits) is never ruled out. Each rule is a necessary condition of the
+matcher's own checks, so ruling a candidate out never changes what it finds (checked
+against the stock matcher in the tests).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import cache
+from typing import Any, NamedTuple
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneMetadata, phonenumberutil
+
+_DIGIT = re.compile(r"\d")
+_PLUS = re.compile("[+\uff0b]")
+#: regex syntax whose result depends on what follows the match
+_END_SENSITIVE = re.compile(r"\$|\\Z|\\b|\\B|\(\?[=!]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+#: verdicts kept per process before the cache starts over
+CACHE_ENTRIES = 100_000
+_ruled_out: dict[tuple[str, str], bool] = {}
+_facts_of: dict[str, _Facts] = {}
+_prefix_required: dict[tuple[str, str], bool] = {}
+_national_numbers: dict[tuple[int, str, tuple[int, ...]], tuple[str, ...]] = {}
+
+
+def _possible_lengths(metadata: Any) -> frozenset[int]:
+    return frozenset(n for n in metadata.general_desc.possible_length if n > 0)
+
+
+def _inserted_digits(metadata: Any) -> int:
+    """Digits a region's national-prefix transform rule may insert while parsing."""
+    return len(re.findall(r"(?<!\\)\d", metadata.national_prefix_transform_rule or ""))
+
+
+@cache
+def fewest_international_digits() -> int:
+    """Fewest digits of a valid number written with a country code (after ``+`` or an
+    international prefix, which only add some): country code plus shortest national
+    number, less what the transform rule of the code's main region may insert."""
+    counts = []
+    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        regions = phonenumbers.region_codes_for_country_code(code)
+        shortest = min(
+            min(
+                _possible_lengths(PhoneMetadata.metadata_for_region_or_calling_code(code, r)) or {1}
+            )
+            for r in regions
+        )
+        main = PhoneMetadata.metadata_for_region_or_calling_code(
+            code, phonenumbers.region_code_for_country_code(code)
+        )
+        counts.append(len(str(code)) + max(shortest - _inserted_digits(main), 1))
+    return min(counts)
+
+
+#: the number types ``PhoneNumberUtil`` tries once the general description matched
+_NUMBER_TYPES = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number",
+    "pager", "uan", "voicemail", "fixed_line", "mobile",
+)  # fmt: skip
+
+_Description = tuple[frozenset[int], re.Pattern[str]]
+#: phonenumbers' longest national significant number
+_LONGEST_NATIONAL_NUMBER = 17
+
+
+def _description(desc: Any) -> _Description | None:
+    """``(possible lengths, pattern)`` of a number description; None if it holds none."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    lengths = frozenset(n for n in desc.possible_length if n > 0)
+    if desc.possible_length and not lengths:
+        return None  # [-1]: no numbers of this kind
+    return lengths, re.compile(desc.national_number_pattern)
+
+
+@cache
+def _national_descriptions(
+    region: str,
+) -> tuple[tuple[_Description | None, tuple[_Description, ...]], ...]:
+    """For every region sharing ``region``'s country code: its general description and
+    the descriptions of its number types (a valid national number matches the first and
+    one of the others, as ``is_valid_number`` requires)."""
+    code = phonenumbers.country_code_for_region(region)
+    regions = []
+    for other in phonenumbers.region_codes_for_country_code(code):
+        metadata = PhoneMetadata.metadata_for_region(other)
+        types = (_description(getattr(metadata, name, None)) for name in _NUMBER_TYPES)
+        regions.append(
+            (_description(metadata.general_desc), tuple(t for t in types if t is not None))
+        )
+    return tuple(regions)
+
+
+@cache
+def _national_number_patterns(region: str) -> dict[int, re.Pattern[str]]:
+    """Per national number length, one regex that fully matches a number of that length
+    exactly when a region sharing ``region``'s country code has it in its general
+    description and in one of its number types."""
+    alternatives: dict[int, list[str]] = {}
+    for general, types in _national_descriptions(region):
+        if general is None:
+            continue  # phonenumbers matches nothing in a region without a general pattern
+        general_lengths, general_pattern = general
+        for length in general_lengths or range(1, _LONGEST_NATIONAL_NUMBER + 1):
+            kinds = [p.pattern for lengths, p in types if not lengths or length in lengths]
+            if kinds:
+                any_kind = "|".join(f"(?:{kind})" for kind in kinds)
+                alternatives.setdefault(length, []).append(
+                    f"(?=(?:{general_pattern.pattern})\\Z)(?:{any_kind})"
+                )
+    return {
+        length: re.compile("|".join(f"(?:{a})" for a in options))
+        for length, options in alternatives.items()
+    }
+
+
+@cache
+def _pattern(expression: str | None) -> re.Pattern[str] | None:
+    return re.compile(expression) if expression else None
+
+
+@cache
+def _main_metadata(region: str) -> Any:
+    """Metadata of the main region of ``region``'s country code (what phonenumbers checks
+    a national prefix against)."""
+    code = phonenumbers.country_code_for_region(region)
+    return PhoneMetadata.metadata_for_region(phonenumbers.region_code_for_country_code(code))
+
+
+class _Facts(NamedTuple):
+    """What the bounds need to know of a candidate, whatever the region."""
+
+    lettered: bool
+    plus: bool
+    digits: str  # ASCII, in order
+    run_starts: tuple[int, ...]  # indexes into ``digits`` where a run of digits begins
+    run_ends: tuple[int, ...]  # and where one ends
+
+
+def _facts(candidate: str) -> _Facts:
+    digits: list[str] = []
+    run_starts: list[int] = []
+    run_ends: list[int] = []
+    previous_end = -1
+    for match in _DIGIT.finditer(candidate):
+        if match.start() != previous_end:
+            if digits:
+                run_ends.append(len(digits))
+            run_starts.append(len(digits))
+        digits.append(str(unicodedata.digit(match.group())))
+        previous_end = match.end()
+    if digits:
+        run_ends.append(len(digits))
+    return _Facts(
+        _LETTER.search(candidate) is not None,
+        _PLUS.search(candidate) is not None,
+        "".join(digits),
+        tuple(run_starts),
+        tuple(run_ends),
+    )
+
+
+def _some_piece_starts_like(pattern: re.Pattern[str], facts: _Facts) -> bool:
+    """Does ``pattern`` match at the start of some piece phonenumbers may parse (digits
+    from a run start to a run end)?"""
+    if _END_SENSITIVE.search(pattern.pattern):
+        return any(
+            pattern.match(facts.digits[start:end])
+            for start in facts.run_starts
+            for end in facts.run_ends
+            if end > start
+        )
+    # a match that does not look at what follows it also matches the longer rest
+    return any(pattern.match(facts.digits, start) for start in facts.run_starts)
+
+
+@cache
+def _region_facts(region: str) -> tuple[int, re.Pattern[str] | None, int]:
+    """Country code, international prefix and inserted digits of ``region``."""
+    metadata = PhoneMetadata.metadata_for_region(region)
+    return (
+        metadata.country_code,
+        _pattern(metadata.international_prefix),
+        _inserted_digits(metadata),
+    )
+
+
+def _may_carry_country_code(region: str, facts: _Facts) -> bool:
+    """A ``+``, or a piece that starts like the region's international prefix."""
+    if facts.plus:
+        return True
+    prefix = _region_facts(region)[1]
+    return prefix is None or _some_piece_starts_like(prefix, facts)
+
+
+def _national_numbers_in(region: str, facts: _Facts) -> tuple[str, ...]:
+    """Every run of digits ending where a run ends (a national number ends there: only
+    a national prefix is cut from its front, and an extension is a run of its own) that
+    matches the general description and a number type of a region sharing ``region``'s
+    country code."""
+    key = (_region_facts(region)[0], facts.digits, facts.run_ends)
+    found = _national_numbers.get(key)
+    if found is None:
+        patterns = _national_number_patterns(region)
+        found = tuple(
+            facts.digits[end - length : end]
+            for end in facts.run_ends
+            for length, pattern in patterns.items()
+            if length <= end and pattern.fullmatch(facts.digits, end - length, end)
+        )
+        if len(_national_numbers) >= CACHE_ENTRIES:
+            _national_numbers.clear()
+        _national_numbers[key] = found
+    return found
+
+
+def _national_prefix_may_be_written(region: str, facts: _Facts) -> bool:
+    """Could a piece start with the national prefix, or with the country code without
+    ``+`` (then phonenumbers requires no national prefix)?"""
+    metadata = _main_metadata(region)
+    code = str(metadata.country_code)
+    if any(facts.digits.startswith(code, start) for start in facts.run_starts):
+        return True
+    prefix = _pattern(metadata.national_prefix_for_parsing)
+    return prefix is not None and _some_piece_starts_like(prefix, facts)
+
+
+def _format_requires_national_prefix(region: str, national_number: str) -> bool:
+    """Whether phonenumbers (``_is_national_prefix_present_if_required``) insists on a
+    national prefix for this national number written without a country code."""
+    key = (_main_metadata(region).id, national_number)
+    required = _prefix_required.get(key)
+    if required is None:
+        required = _prefix_required_now(region, national_number)
+        if len(_prefix_required) >= CACHE_ENTRIES:
+            _prefix_required.clear()
+        _prefix_required[key] = required
+    return required
+
+
+def _prefix_required_now(region: str, national_number: str) -> bool:
+    metadata = _main_metadata(region)
+    rule = phonenumberutil._choose_formatting_pattern_for_number(
+        metadata.number_format, national_number
+    )
+    return bool(
+        rule is not None
+        and rule.national_prefix_formatting_rule
+        and not rule.national_prefix_optional_when_formatting
+        and not phonenumberutil._formatting_rule_has_first_group_only(
+            rule.national_prefix_formatting_rule
+        )
+    )
+
+
+def cannot_be_valid(region: str, candidate: str, leniency: int = Leniency.VALID) -> bool:
+    """True when no piece of ``candidate`` can be a valid number found with ``region``
+    assumed at ``leniency`` (VALID or stricter; see the module docstring)."""
+    if leniency < Leniency.VALID:
+        return False  # POSSIBLE asks for no validity at all
+    key = (region, candidate)
+    verdict = _ruled_out.get(key)
+    if verdict is None:
+        verdict = _cannot_be_valid(region, candidate)
+        if len(_ruled_out) >= CACHE_ENTRIES:
+            _ruled_out.clear()
+        _ruled_out[key] = verdict
+    return verdict
+
+
+def _cannot_be_valid(region: str, candidate: str) -> bool:
+    facts = _facts_of.get(candidate)
+    if facts is None:
+        facts = _facts(candidate)
+        if len(_facts_of) >= CACHE_ENTRIES:
+            _facts_of.clear()
+        _facts_of[candidate] = facts
+    if facts.lettered:
+        return False
+    if _may_carry_country_code(region, facts):
+        return len(facts.digits) < fewest_international_digits()
+    inserted = _region_facts(region)[2]
+    if inserted:
+        shortest = min(
+            min(general[0] or {1}) for general, _ in _national_descriptions(region) if general
+        )
+        return len(facts.digits) < shortest - inserted
+    national_numbers = _national_numbers_in(region, facts)
+    if not national_numbers:
+        return True
+    if _national_prefix_may_be_written(region, facts):
+        return False
+    return all(_format_requires_national_prefix(region, number) for number in national_numbers)
+
+
+def clear_caches() -> None:
+    _ruled_out.clear()
+    _facts_of.clear()
+    _national_numbers.clear()
+    _prefix_required.clear()
+
+
+def prepare(regions: tuple[str, ...]) -> None:
+    """Read the metadata the bounds need now (phonenumbers loads it lazily, country by
+    country), so that building a recognizer pays for it once per process."""
+    fewest_international_digits()
+    for region in regions:
+        _national_number_patterns(region)
+        _main_metadata(region)
