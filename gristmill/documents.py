@@ -9,7 +9,7 @@ the same id on every run, so outputs can be compared and resumed.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -138,14 +138,3 @@ def text_bytes(batch: pa.Table) -> int:
     if batch.num_rows == 0:
         return 0
     return int(pc.sum(pc.binary_length(batch.column("text"))).as_py() or 0)
-
-
-def iter_rows(batch: pa.Table) -> Iterator[dict[str, Any]]:
-    yield from batch.to_pylist()
-
-
-def concat_batches(batches: Iterable[pa.Table]) -> pa.Table:
-    batches = list(batches)
-    if not batches:
-        return empty_batch()
-    return pa.concat_tables(batches, promote_options="default")
