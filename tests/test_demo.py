@@ -82,6 +82,15 @@ def test_demo_decontaminates_against_the_stand_in_benchmark(demo):
         assert counters["matches:stdlib_doc_eval"] >= 1 and counters["chars_removed"] > 0
 
 
+def test_demo_scrubs_emails_from_code_and_web(demo):
+    run = json.loads((demo / "output" / "run.json").read_text())
+    assert _stage(run, "code", "pii")["counters"]["found:EMAIL_ADDRESS"] > 0
+    for source in ("web", "code"):
+        for path in (demo / "output" / "data" / source).glob("*.arrow"):
+            for text in read_table(str(path)).column("text").to_pylist():
+                assert "@python.org" not in text
+
+
 def test_demo_leaves_a_report(demo):
     stats = json.loads((demo / "output" / "report" / "stats.json").read_text())
     assert stats["totals"]["docs_out"] == sum(s["docs_out"] for s in stats["sources"].values())

@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any, Literal
 
 import pyarrow as pa
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from gristmill.pii.analysis import Finding, PatternFinder
 from gristmill.pii.ner import find_ner, ner_engine
@@ -82,6 +82,14 @@ class PiiScrub(Transform):
     #: their line to presidio whole when they touch a cut
     chunk_chars: int = Field(32_768, ge=256, le=65_536)
     chunk_overlap: int = Field(4_096, ge=64)
+
+    @field_validator("ner", mode="before")
+    @classmethod
+    def _yaml_booleans(cls, value: object) -> object:
+        """YAML reads a bare ``off``/``on`` as a boolean; take it as meant."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> PiiScrub:
