@@ -38,6 +38,7 @@ bench: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python bench/loader.py
 	$(BENCH_VENV)/bin/python bench/pii.py
 	$(BENCH_VENV)/bin/python bench/decontaminate.py
+	$(BENCH_VENV)/bin/python bench/dedup.py
 
 # KenLM's lmplz / build_binary / query, built from the kenlm sdist (needs cmake, g++ and
 # Debian's libboost-{program-options,system,thread,test}-dev zlib1g-dev libbz2-dev liblzma-dev)

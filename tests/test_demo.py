@@ -55,6 +55,13 @@ def test_demo_dedups_the_mirrored_page_and_the_copied_book(demo):
     assert len(kept) == len(set(kept)) == run["sources"]["web"]["docs_out"]
 
 
+def test_demo_finds_the_revised_edition_with_minhash(demo):
+    run = json.loads((demo / "output" / "run.json").read_text())
+    assert _stage(run, "books", "minhash")["removed"] == {"minhash:duplicate": 1}
+    rejected = read_table(str(next((demo / "output" / "rejected" / "books" / "minhash").glob("*.arrow"))))
+    assert rejected.column("url").to_pylist() == ["book-102.txt"]
+
+
 def test_demo_runs_the_quality_filters(demo):
     run = json.loads((demo / "output" / "run.json").read_text())
     assert _stage(run, "web", "lid")["signals"]["lid_lang"]["counts"]["en"] >= 40
@@ -70,7 +77,7 @@ def test_demo_books_lose_their_gutenberg_header_and_footer(demo):
         for path in sorted((demo / "output" / "data" / "books").glob("*.arrow"))
         for text in read_table(str(path)).column("text").to_pylist()
     ]
-    assert len(texts) == 8
+    assert len(texts) == 8  # 10 files less the exact and the near duplicate
     assert not any("PROJECT GUTENBERG EBOOK" in text for text in texts)
     assert all("\r" not in text for text in texts)
 

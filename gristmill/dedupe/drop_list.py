@@ -1,13 +1,18 @@
 """Resolutions that drop whole documents: written once, read per shard.
 
 A global step that removes documents (exact or MinHash dedup, dataset-level dedup) resolves
-to a table ``(id, shard, duplicate_of)`` of the documents to drop. It is written as a Parquet
-dataset partitioned by shard bucket, so that each ``apply`` task reads only its own part.
+to a table ``(id, shard, duplicate_of[, reason, cluster_size])`` of the documents to drop.
+It is written as a Parquet dataset partitioned by shard bucket, so that each ``apply`` task
+reads only its own part. Dropped documents carry the id of the document kept in their place
+in a ``duplicate_of`` column and in their ``meta`` (``duplicate_of``, ``cluster_size``), so
+that the rejected output (``write_rejected``) lets a user audit every cluster.
 """
 
 from __future__ import annotations
 
+import json
 import posixpath
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -18,29 +23,86 @@ from gristmill.steps import StepResult, shard_bucket, split_by_reasons
 DROP_LIST_DIR = "drops"
 
 
-def load_drop_list(resolution_dir: str, shard_key: str) -> dict[str, str]:
-    """``{id: duplicate_of}`` for the documents of one shard to drop (empty if none)."""
+@dataclass(frozen=True)
+class Drop:
+    """Why one document goes: the kept twin, the reason, the size of the cluster."""
+
+    duplicate_of: str
+    reason: str
+    cluster_size: int | None = None
+
+
+def load_drop_table(resolution_dir: str, bucket: str, bucket_is_hashed: bool = False) -> dict:
+    """The drop rows of one shard as ``{column: list}`` (empty dict if none); ``bucket`` is
+    the shard key, or its :func:`shard_bucket` when ``bucket_is_hashed``."""
     fs, root = url_to_fs(resolution_dir)
-    part = posixpath.join(root, DROP_LIST_DIR, f"shard={shard_bucket(shard_key)}")
+    name = bucket if bucket_is_hashed else shard_bucket(bucket)
+    part = posixpath.join(root, DROP_LIST_DIR, f"shard={name}")
     if not fs.exists(part):
         return {}
-    table = ds.dataset(part, filesystem=fs, format="parquet").to_table(
-        columns=["id", "duplicate_of"]
-    )
-    return dict(zip(table.column("id").to_pylist(), table.column("duplicate_of").to_pylist(), strict=True))
+    dataset = ds.dataset(part, filesystem=fs, format="parquet")
+    columns = [c for c in ("id", "duplicate_of", "reason", "cluster_size") if c in dataset.schema.names]
+    return dataset.to_table(columns=columns).to_pydict()
+
+
+def load_drop_list(resolution_dir: str, shard_key: str) -> dict[str, str]:
+    """``{id: duplicate_of}`` for the documents of one shard to drop (empty if none)."""
+    table = load_drop_table(resolution_dir, shard_key)
+    if not table:
+        return {}
+    return dict(zip(table["id"], table["duplicate_of"], strict=True))
+
+
+def load_drops(resolution_dir: str, shard_key: str, default_reason: str) -> dict[str, Drop]:
+    """``{id: Drop}`` for the documents of one shard to drop (empty if none)."""
+    table = load_drop_table(resolution_dir, shard_key)
+    if not table:
+        return {}
+    count = len(table["id"])
+    reasons = table.get("reason", [default_reason] * count)
+    sizes = table.get("cluster_size", [None] * count)
+    return {
+        doc_id: Drop(twin, reason or default_reason, size)
+        for doc_id, twin, reason, size in zip(
+            table["id"], table["duplicate_of"], reasons, sizes, strict=True
+        )
+    }
 
 
 def apply_drop_list(
     batch: pa.Table, drops: dict[str, str], step_id: str, reason: str
 ) -> StepResult:
     """Drop the listed documents under ``<step_id>:<reason>``, recording ``duplicate_of``."""
+    return apply_drops(batch, {i: Drop(twin, reason) for i, twin in drops.items()}, step_id)
+
+
+def apply_drops(batch: pa.Table, drops: dict[str, Drop], step_id: str) -> StepResult:
+    """Drop the listed documents under ``<step_id>:<their reason>``; the rejected rows get
+    a ``duplicate_of`` column and ``duplicate_of`` (and ``cluster_size``) in their meta."""
     if not drops or batch.num_rows == 0:
         return StepResult(kept=batch)
     ids = batch.column("id").to_pylist()
-    result = split_by_reasons(batch, [reason if i in drops else None for i in ids], step_id)
+    reasons = [drops[i].reason if i in drops else None for i in ids]
+    result = split_by_reasons(batch, reasons, step_id)
     if result.rejected is not None:
-        kept_ids = [drops[i] for i in result.rejected.column("id").to_pylist()]
-        result.rejected = result.rejected.append_column(
-            "duplicate_of", pa.array(kept_ids, type=pa.string())
+        rejected = result.rejected
+        dropped = [drops[i] for i in rejected.column("id").to_pylist()]
+        metas = [
+            _audit_meta(meta, drop)
+            for meta, drop in zip(rejected.column("meta").to_pylist(), dropped, strict=True)
+        ]
+        rejected = rejected.set_column(
+            rejected.schema.get_field_index("meta"), "meta", pa.array(metas, pa.string())
+        )
+        result.rejected = rejected.append_column(
+            "duplicate_of", pa.array([d.duplicate_of for d in dropped], type=pa.string())
         )
     return result
+
+
+def _audit_meta(meta: str | None, drop: Drop) -> str:
+    values = json.loads(meta) if meta else {}
+    values["duplicate_of"] = drop.duplicate_of
+    if drop.cluster_size is not None:
+        values["cluster_size"] = int(drop.cluster_size)
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

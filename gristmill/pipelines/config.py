@@ -245,7 +245,7 @@ def parse_config(
         raw=data,
     )
     _check_global_steps(config)
-    for section, value in post.items():
+    for value in post.values():
         try:
             value.check(config)
         except ValueError as error:

@@ -4,7 +4,8 @@
   in real gzip WARC files, with the request, revisit, image and warcinfo records a crawl has.
 - **code**: standard-library packages as tar.gz archives, with the Python license file.
 - **books**: long documentation prose (pydoc plain-text pages) as Project Gutenberg-style
-  books, some in Latin-1 with CRLF line endings, one an exact copy of another.
+  books, some in Latin-1 with CRLF line endings, one an exact copy of another and one a
+  revised edition of another (a near-duplicate for MinHash).
 - **benchmarks**: a few standard-library docstrings as a stand-in evaluation set, which the
   web pages and books contain (so decontamination has something to find).
 
@@ -233,3 +234,8 @@ def build_books(folder: Path) -> None:
         (folder / f"book-{number:03d}.txt").write_bytes(data)
     # a second copy of the first book under another name: an exact duplicate
     shutil.copyfile(folder / "book-001.txt", folder / "book-101.txt")
+    # a revised edition of the second book, a few lines changed: a near-duplicate
+    revised = (folder / "book-002.txt").read_text(encoding="utf-8").splitlines()
+    for line in range(40, len(revised), 150):
+        revised[line] = revised[line] + " (revised)"
+    (folder / "book-102.txt").write_text("\n".join(revised) + "\n", encoding="utf-8")
