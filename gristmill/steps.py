@@ -61,9 +61,7 @@ class Step(BaseModel):
         return {self.name: self.model_dump(mode="json")}
 
 
-def split_by_reasons(
-    batch: pa.Table, reasons: Sequence[str | None], step_id: str
-) -> StepResult:
+def split_by_reasons(batch: pa.Table, reasons: Sequence[str | None], step_id: str) -> StepResult:
     """Split ``batch`` into kept rows (reason None) and rejected rows with their reason."""
     if len(reasons) != batch.num_rows:
         raise ValueError(

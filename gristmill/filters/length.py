@@ -29,9 +29,7 @@ class TextLength(Filter):
     def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
         text = batch.column("text")
         chars = pc.utf8_length(text).to_numpy(zero_copy_only=False)
-        words = pc.list_value_length(pc.utf8_split_whitespace(text)).to_numpy(
-            zero_copy_only=False
-        )
+        words = pc.list_value_length(pc.utf8_split_whitespace(text)).to_numpy(zero_copy_only=False)
         return {"chars": chars.astype(np.int64), "words": words.astype(np.int64)}
 
     def thresholds(self) -> dict[str, list[float]]:

@@ -37,6 +37,7 @@ class Shard:
     paths: tuple[str, ...]
     size: int = 0
     root: str = ""
+    #: for a shard grouping several small files: their paths relative to ``root``
     members: tuple[str, ...] = field(default=())
 
     @property

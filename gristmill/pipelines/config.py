@@ -274,8 +274,7 @@ def _parse_stages(
             )
         if name not in STEPS:
             raise ConfigError(
-                f"{source_file}: {here}: unknown step {name!r}; "
-                f"allowed: {', '.join(sorted(STEPS))}"
+                f"{source_file}: {here}: unknown step {name!r}; allowed: {', '.join(sorted(STEPS))}"
             )
         if not isinstance(params, dict):
             raise ConfigError(f"{source_file}: {here}.{name}: parameters must be a mapping")

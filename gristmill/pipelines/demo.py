@@ -74,7 +74,12 @@ def build_language_model(config: Path, model_dir: Path) -> None:
 
 #: Docstrings that also appear in the demo's web pages and books: a stand-in evaluation set
 #: the decontamination stage must find (like a GSM8K question copied into a web page).
-BENCHMARK_OBJECTS = ("textwrap.dedent", "json.dumps", "collections.Counter.most_common", "textwrap.wrap")
+BENCHMARK_OBJECTS = (
+    "textwrap.dedent",
+    "json.dumps",
+    "collections.Counter.most_common",
+    "textwrap.wrap",
+)
 
 
 def build_benchmark(folder: Path) -> None:
@@ -106,11 +111,7 @@ def _record_id(seed: str) -> str:
 
 
 def _http_response(body: bytes, content_type: str) -> bytes:
-    head = (
-        "HTTP/1.1 200 OK\r\n"
-        f"Content-Type: {content_type}\r\n"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    )
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n"
     return head.encode("ascii") + body
 
 
@@ -191,9 +192,11 @@ def build_code(folder: Path) -> None:
     )
     for archive, packages in CODE_PACKAGES:
         target = folder / f"{archive}.tar.gz"
-        with open(target, "wb") as raw, gzip.GzipFile(
-            fileobj=raw, mode="wb", mtime=0, filename=""
-        ) as zipped, tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        with (
+            open(target, "wb") as raw,
+            gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as zipped,
+            tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
             members: list[tuple[str, Path]] = []
             if license_file is not None:
                 members.append((f"{archive}/LICENSE", license_file))

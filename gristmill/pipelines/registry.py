@@ -50,9 +50,7 @@ def _load(table: dict[str, str], name: str, kind: str) -> type:
     try:
         module_name, class_name = table[name].split(":")
     except KeyError:
-        raise KeyError(
-            f"unknown {kind} {name!r}; allowed: {', '.join(sorted(table))}"
-        ) from None
+        raise KeyError(f"unknown {kind} {name!r}; allowed: {', '.join(sorted(table))}") from None
     return getattr(importlib.import_module(module_name), class_name)
 
 

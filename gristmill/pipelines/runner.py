@@ -143,8 +143,9 @@ def run_pipeline(
             for segment in plan[source.name]:
                 if segment.phase != phase:
                     continue
+                previous = plan[source.name][segment.index - 1] if segment.index else None
                 for shard in shards[source.name]:
-                    tasks.append(_make_task(config, segment, shard, chain, resolutions))
+                    tasks.append(_make_task(config, segment, previous, shard, chain, resolutions))
         records.extend(_run_phase(client, phase, tasks, resume, on_progress))
         if phase < len(order):
             step_id = order[phase]
@@ -169,7 +170,9 @@ def final_shards(
 ) -> dict[str, list[str]]:
     """The output shard files of every source, in shard order."""
     return {
-        source.name: [output_url(config, plan[source.name][-1], shard) for shard in shards[source.name]]
+        source.name: [
+            output_url(config, plan[source.name][-1], shard) for shard in shards[source.name]
+        ]
         for source in config.sources
     }
 
@@ -184,18 +187,20 @@ def _remove_partial_files(fs, out_root: str) -> None:
 def _make_task(
     config: RunConfig,
     segment: Segment,
+    previous_segment: Segment | None,
     shard: Shard,
     chain: dict[tuple[str, str], str],
     resolutions: dict[str, str],
 ) -> SegmentTask:
     source = segment.source
     key = (source.name, shard.name)
-    previous = chain.get(key, fingerprint({"paths": shard.paths, "size": shard.size,
-                                            "members": shard.members}))
+    previous = chain.get(
+        key, fingerprint({"paths": shard.paths, "size": shard.size, "members": shard.members})
+    )
     resolution = resolutions[segment.apply.id] if segment.apply else None
     task_fingerprint = segment.fingerprint(previous, resolution, config)
     previous_output = (
-        output_url(config, _segment_before(segment), shard) if segment.index > 0 else None
+        output_url(config, previous_segment, shard) if previous_segment is not None else None
     )
     chain[key] = task_fingerprint
     rejected = None
@@ -219,18 +224,6 @@ def _make_task(
         keep_signals=config.keep_signals if segment.is_last else True,
         rejected_urls=rejected,
         fingerprint=task_fingerprint,
-    )
-
-
-def _segment_before(segment: Segment) -> Segment:
-    return Segment(
-        source=segment.source,
-        index=segment.index - 1,
-        phase=-1,
-        apply=None,
-        stages=(),
-        collect=None,
-        is_last=False,
     )
 
 
