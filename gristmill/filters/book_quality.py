@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from gristmill.filters.decisions import first_failing, ratio
+from gristmill.filters.decisions import above, below, first_failing, ratio
 from gristmill.steps import Filter
 
 
@@ -75,31 +75,42 @@ class BookQuality(Filter):
         chars = pc.utf8_length(text).to_numpy(zero_copy_only=False)
         return {
             "words": word_counts.astype(np.int64),
-            "mean_word_length": ratio(_per_document(word_lengths, word_counts), word_counts,
-                                      empty=np.nan),  # fmt: skip
+            "mean_word_length": ratio(
+                _per_document(word_lengths, word_counts), word_counts, empty=np.nan
+            ),  # fmt: skip
             "alpha_words_ratio": ratio(_per_document(alpha_words, word_counts), word_counts),
-            "numeric_lines_ratio": ratio(_per_document(numeric, line_counts),
-                                         _per_document(non_empty, line_counts)),  # fmt: skip
+            "numeric_lines_ratio": ratio(
+                _per_document(numeric, line_counts), _per_document(non_empty, line_counts)
+            ),  # fmt: skip
             "uppercase_ratio": ratio(_kept_chars(text, r"[^\p{Lu}]+"), letters),
             "symbol_ratio": ratio(_kept_chars(text, r"[^\pS\p{Co}\x{FFFD}]+"), chars),
         }
 
     def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
-        def above(name: str, limit: float | None) -> np.ndarray | None:
-            return None if limit is None else signals[name] > limit
-
-        def below(name: str, limit: float | None) -> np.ndarray | None:
-            return None if limit is None else signals[name] < limit
-
         return first_failing(
             len(signals["words"]),
             [
-                (below("words", self.min_words), "min_words"),
-                (below("mean_word_length", self.min_mean_word_length), "min_mean_word_length"),
-                (above("mean_word_length", self.max_mean_word_length), "max_mean_word_length"),
-                (below("alpha_words_ratio", self.min_alpha_words_ratio), "min_alpha_words_ratio"),
-                (above("numeric_lines_ratio", self.max_numeric_lines_ratio), "max_numeric_lines_ratio"),
-                (above("uppercase_ratio", self.max_uppercase_ratio), "max_uppercase_ratio"),
-                (above("symbol_ratio", self.max_symbol_ratio), "max_symbol_ratio"),
+                (below(signals, "words", self.min_words), "min_words"),
+                (
+                    below(signals, "mean_word_length", self.min_mean_word_length),
+                    "min_mean_word_length",
+                ),
+                (
+                    above(signals, "mean_word_length", self.max_mean_word_length),
+                    "max_mean_word_length",
+                ),
+                (
+                    below(signals, "alpha_words_ratio", self.min_alpha_words_ratio),
+                    "min_alpha_words_ratio",
+                ),
+                (
+                    above(signals, "numeric_lines_ratio", self.max_numeric_lines_ratio),
+                    "max_numeric_lines_ratio",
+                ),
+                (
+                    above(signals, "uppercase_ratio", self.max_uppercase_ratio),
+                    "max_uppercase_ratio",
+                ),
+                (above(signals, "symbol_ratio", self.max_symbol_ratio), "max_symbol_ratio"),
             ],
         )

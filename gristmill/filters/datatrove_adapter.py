@@ -79,8 +79,7 @@ def _datatrove_step(class_path: str, params_json: str) -> Any:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise RuntimeError(
-            "the datatrove step needs the optional dependency datatrove "
-            "(pip install datatrove)"
+            "the datatrove step needs the optional dependency datatrove (pip install datatrove)"
         ) from error
     return getattr(module, class_name)(**json.loads(params_json))
 
@@ -104,7 +103,9 @@ class DatatroveStep(Transform):
         try:
             json.dumps(value)
         except TypeError as error:
-            raise ValueError(f"params must be plain data (YAML scalars, lists, maps): {error}") from None
+            raise ValueError(
+                f"params must be plain data (YAML scalars, lists, maps): {error}"
+            ) from None
         return value
 
     def _step(self) -> Any:

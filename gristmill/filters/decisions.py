@@ -25,6 +25,16 @@ def first_failing(size: int, checks: Iterable[tuple[np.ndarray | None, str]]) ->
     return reasons
 
 
+def above(signals: dict[str, np.ndarray], name: str, limit: float | None) -> np.ndarray | None:
+    """The mask of documents whose signal ``name`` exceeds ``limit`` (None: check disabled)."""
+    return None if limit is None else signals[name] > limit
+
+
+def below(signals: dict[str, np.ndarray], name: str, limit: float | None) -> np.ndarray | None:
+    """The mask of documents whose signal ``name`` is under ``limit`` (None: check disabled)."""
+    return None if limit is None else signals[name] < limit
+
+
 def ratio(numerator: np.ndarray, denominator: np.ndarray, empty: float = 0.0) -> np.ndarray:
     """``numerator / denominator`` elementwise, ``empty`` where the denominator is 0."""
     numerator = np.asarray(numerator, dtype=np.float64)

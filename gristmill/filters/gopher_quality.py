@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from gristmill.filters.decisions import first_failing, ratio
+from gristmill.filters.decisions import above, below, first_failing, ratio
 from gristmill.filters.word_tokenizer import TERMINAL_PUNCTUATION, split_batch
 from gristmill.steps import Filter
 
@@ -103,27 +103,33 @@ class GopherQuality(Filter):
         }
 
     def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
-        def above(name: str, limit: float | None) -> np.ndarray | None:
-            return None if limit is None else signals[name] > limit
-
-        def below(name: str, limit: float | None) -> np.ndarray | None:
-            return None if limit is None else signals[name] < limit
-
         return first_failing(
             len(signals["words"]),
             [
-                (below("words", self.min_words), "min_words"),
-                (above("words", self.max_words), "max_words"),
-                (below("mean_word_length", self.min_mean_word_length), "min_mean_word_length"),
-                (above("mean_word_length", self.max_mean_word_length), "max_mean_word_length"),
-                (above("hash_ratio", self.max_hash_ratio), "max_hash_ratio"),
-                (above("ellipsis_ratio", self.max_ellipsis_ratio), "max_ellipsis_ratio"),
-                (above("bullet_lines_ratio", self.max_bullet_lines_ratio), "max_bullet_lines_ratio"),
+                (below(signals, "words", self.min_words), "min_words"),
+                (above(signals, "words", self.max_words), "max_words"),
                 (
-                    above("ellipsis_lines_ratio", self.max_ellipsis_lines_ratio),
+                    below(signals, "mean_word_length", self.min_mean_word_length),
+                    "min_mean_word_length",
+                ),
+                (
+                    above(signals, "mean_word_length", self.max_mean_word_length),
+                    "max_mean_word_length",
+                ),
+                (above(signals, "hash_ratio", self.max_hash_ratio), "max_hash_ratio"),
+                (above(signals, "ellipsis_ratio", self.max_ellipsis_ratio), "max_ellipsis_ratio"),
+                (
+                    above(signals, "bullet_lines_ratio", self.max_bullet_lines_ratio),
+                    "max_bullet_lines_ratio",
+                ),
+                (
+                    above(signals, "ellipsis_lines_ratio", self.max_ellipsis_lines_ratio),
                     "max_ellipsis_lines_ratio",
                 ),
-                (below("alpha_words_ratio", self.min_alpha_words_ratio), "min_alpha_words_ratio"),
-                (below("stop_words", self.min_stop_words), "min_stop_words"),
+                (
+                    below(signals, "alpha_words_ratio", self.min_alpha_words_ratio),
+                    "min_alpha_words_ratio",
+                ),
+                (below(signals, "stop_words", self.min_stop_words), "min_stop_words"),
             ],
         )

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
-from gristmill.filters.decisions import first_failing, ratio
+from gristmill.filters.decisions import above, first_failing, ratio
 from gristmill.filters.word_tokenizer import BatchWords, split_batch
 from gristmill.steps import Filter
 
@@ -204,18 +204,15 @@ class GopherRepetition(Filter):
         return signals
 
     def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
-        def above(name: str, limit: float | None) -> np.ndarray | None:
-            return None if limit is None else signals[name] > limit
-
         checks = [
             (signals["chars"] == 0, "empty"),
-            (above("dup_para_frac", self.dup_para_frac), "dup_para_frac"),
-            (above("dup_para_char_frac", self.dup_para_char_frac), "dup_para_char_frac"),
-            (above("dup_line_frac", self.dup_line_frac), "dup_line_frac"),
-            (above("dup_line_char_frac", self.dup_line_char_frac), "dup_line_char_frac"),
+            (above(signals, "dup_para_frac", self.dup_para_frac), "dup_para_frac"),
+            (above(signals, "dup_para_char_frac", self.dup_para_char_frac), "dup_para_char_frac"),
+            (above(signals, "dup_line_frac", self.dup_line_frac), "dup_line_frac"),
+            (above(signals, "dup_line_char_frac", self.dup_line_char_frac), "dup_line_char_frac"),
         ]
         for n, limit in sorted(self.top_n_grams.items()):
-            checks.append((above(f"top_{n}_gram_char_frac", limit), f"top_{n}_gram"))
+            checks.append((above(signals, f"top_{n}_gram_char_frac", limit), f"top_{n}_gram"))
         for n, limit in sorted(self.dup_n_grams.items()):
-            checks.append((above(f"dup_{n}_gram_char_frac", limit), f"dup_{n}_gram"))
+            checks.append((above(signals, f"dup_{n}_gram_char_frac", limit), f"dup_{n}_gram"))
         return first_failing(len(signals["chars"]), checks)

@@ -116,7 +116,9 @@ class Keywords(SignalTransform):
         if column and column in batch.column_names:
             values = batch.column(column).to_pylist()
         else:
-            values = [decode_meta(meta).get("language") for meta in batch.column("meta").to_pylist()]
+            values = [
+                decode_meta(meta).get("language") for meta in batch.column("meta").to_pylist()
+            ]
         return [str(v).split("_", 1)[0] if v else self.default_language for v in values]
 
     def _boilerplate_pattern(self) -> re.Pattern[str] | None:
@@ -188,7 +190,9 @@ class Keywords(SignalTransform):
             if has_bad and bad is not None and bad.search(line.lower()):
                 category = "bad_words"
             elif has_boilerplate and (
-                _HTML_JS.search(line) or _COOKIES_TERMS.search(line) or (extra and extra.search(line))
+                _HTML_JS.search(line)
+                or _COOKIES_TERMS.search(line)
+                or (extra and extra.search(line))
             ):
                 category = "boilerplate"
                 boilerplate_lines += 1
@@ -200,7 +204,9 @@ class Keywords(SignalTransform):
                 continue
             kept.append(line)
         counts = (bad_count, boilerplate_lines, lorem_lines)
-        for category, count in zip(("bad_words", "boilerplate", "lorem_ipsum"), counts, strict=True):
+        for category, count in zip(
+            ("bad_words", "boilerplate", "lorem_ipsum"), counts, strict=True
+        ):
             if count and getattr(self, category) == "drop":
                 return text, category, counts
         cleaned = "\n".join(kept).strip()

@@ -130,9 +130,7 @@ def estimate(
 
     orders_found = len(keys)
     adjusted = _adjusted_counts(keys, raw_counts, first_position, index_at, starts_with_bos)
-    discounts = [
-        _discounts(a, n + 1, discount_fallback) for n, a in enumerate(adjusted)
-    ]
+    discounts = [_discounts(a, n + 1, discount_fallback) for n, a in enumerate(adjusted)]
 
     # Uninterpolated probabilities and interpolation weights (gamma) of each context.
     log_probs: list[np.ndarray] = []
@@ -154,8 +152,9 @@ def estimate(
             denominator = np.bincount(context, weights=counts, minlength=n_contexts)
             gammas.append(_gamma(counts, d, context, n_contexts))
             suffix = index_at[n - 1][first_position[n] + 1]
-            interpolated = discounted / denominator[context] + gammas[-1][context] * (
-                probabilities[n - 1][suffix]
+            interpolated = (
+                discounted / denominator[context]
+                + gammas[-1][context] * (probabilities[n - 1][suffix])
             )
         probabilities.append(interpolated)
         log_probs.append(np.minimum(0.0, np.log10(interpolated)))
@@ -258,7 +257,9 @@ def _discounts(counts: np.ndarray, order: int, fallback: bool) -> tuple[float, f
 
 def _gamma(counts: np.ndarray, d: np.ndarray, context: np.ndarray, n_contexts: int) -> np.ndarray:
     """Interpolation weight of each context: discounted mass over the context's total."""
-    mass = np.bincount(context, weights=d[np.minimum(counts, 3)] * (counts > 0), minlength=n_contexts)
+    mass = np.bincount(
+        context, weights=d[np.minimum(counts, 3)] * (counts > 0), minlength=n_contexts
+    )
     total = np.bincount(context, weights=counts, minlength=n_contexts)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, mass / np.where(total > 0, total, 1), 0.0)

@@ -37,7 +37,9 @@ from gristmill.steps import Filter
 _LABEL_PREFIX = "__label__"
 #: Unicode spaces fastText does not split on (it splits on ASCII whitespace only); HTML
 #: text is full of no-break spaces, which would glue a whole page into a few "words"
-_UNICODE_SPACES = r"[\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{0085}]"
+_UNICODE_SPACES = (
+    r"[\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{0085}]"
+)
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,7 @@ class LanguageID(Filter):
         pattern=r"^[0-9a-fA-F]{64}$",
         description="expected sha256 of the model file (known names carry theirs)",
     )
-    download: bool = Field(
-        False, description="fetch a named model missing locally into the cache"
-    )
+    download: bool = Field(False, description="fetch a named model missing locally into the cache")
     languages: list[str] | None = Field(
         None,
         description="labels to keep (lid.176: en, de, ...; GlotLID: eng_Latn or just eng); "

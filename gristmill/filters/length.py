@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
+from gristmill.filters.decisions import first_failing
 from gristmill.steps import Filter
 
 
@@ -38,15 +39,12 @@ class TextLength(Filter):
 
     def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
         words, chars = signals["words"], signals["chars"]
-        reasons: list[str | None] = [None] * len(words)
-        checks = [
-            (words < self.min_words, "too_few_words"),
-            (words > self.max_words, "too_many_words"),
-            (chars < self.min_chars, "too_few_chars"),
-        ]
-        if self.max_chars is not None:
-            checks.append((chars > self.max_chars, "too_many_chars"))
-        for mask, reason in reversed(checks):  # the first failing check names the reason
-            for index in np.flatnonzero(mask):
-                reasons[index] = reason
-        return reasons
+        return first_failing(
+            len(words),
+            [
+                (words < self.min_words, "too_few_words"),
+                (words > self.max_words, "too_many_words"),
+                (chars < self.min_chars, "too_few_chars"),
+                (None if self.max_chars is None else chars > self.max_chars, "too_many_chars"),
+            ],
+        )

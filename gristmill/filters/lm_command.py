@@ -32,7 +32,9 @@ def add_source_arguments(parser: argparse.ArgumentParser, prefix: str = "", what
         "the documents a run kept",
     )
     group.add_argument(
-        f"--{dash}input", nargs="+", metavar="PATH",
+        f"--{dash}input",
+        nargs="+",
+        metavar="PATH",
         help="files, folders or globs (.arrow, .parquet, .jsonl[.gz|.zst], .txt)",
     )
 
@@ -117,7 +119,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--order", type=int, default=5)
     train.add_argument("--vocab-size", type=int, default=65536, help="SentencePiece vocabulary")
     train.add_argument(
-        "--estimator", choices=["auto", "lmplz", "builtin"], default="auto",
+        "--estimator",
+        choices=["auto", "lmplz", "builtin"],
+        default="auto",
         help="auto: lmplz when found, else the built-in modified Kneser-Ney estimator",
     )
     train.add_argument("--tools", metavar="DIR", help="folder holding lmplz and build_binary")

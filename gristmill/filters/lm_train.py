@@ -124,7 +124,8 @@ def train_language_model(
         else:
             with pieces_file.open(encoding="utf-8") as handle:
                 estimate(
-                    (line.split() for line in handle), order=order,
+                    (line.split() for line in handle),
+                    order=order,
                     discount_fallback=discount_fallback,
                 ).write_arpa(arpa)
         model_path = _binarize(arpa, output, language, tools_dir)
@@ -139,7 +140,9 @@ def train_language_model(
         documents=documents,
         lines=lines,
         tokens=tokens,
-        vocab_size=sentencepiece.SentencePieceProcessor(model_file=str(tokenizer_path)).vocab_size(),
+        vocab_size=sentencepiece.SentencePieceProcessor(
+            model_file=str(tokenizer_path)
+        ).vocab_size(),
         sha256={Path(p).name: sha256_of(p) for p in (model_path, tokenizer_path)},
     )
     (output / f"{language}.lm.json").write_text(
@@ -210,8 +213,18 @@ def _run_lmplz(
     discount_fallback: bool,
 ) -> None:
     command = [
-        lmplz, "-o", str(order), "-S", memory, "-T", str(temp) + "/",
-        "--text", str(text), "--arpa", str(arpa), "--skip_symbols",
+        lmplz,
+        "-o",
+        str(order),
+        "-S",
+        memory,
+        "-T",
+        str(temp) + "/",
+        "--text",
+        str(text),
+        "--arpa",
+        str(arpa),
+        "--skip_symbols",
     ]
     if discount_fallback:
         command.append("--discount_fallback")

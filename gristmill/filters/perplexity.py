@@ -132,9 +132,7 @@ class Perplexity(Filter):
             if files is None:
                 continue
             rows = [i for i, lang in enumerate(languages) if lang == language]
-            log10_sum, tokens = score_texts(
-                [texts[i] for i in rows], str(files[0]), str(files[1])
-            )
+            log10_sum, tokens = score_texts([texts[i] for i in rows], str(files[0]), str(files[1]))
             with np.errstate(divide="ignore", invalid="ignore"):
                 values = np.where(tokens > 0, np.power(10.0, -log10_sum / tokens), np.nan)
             perplexities[rows] = np.round(values, 1)

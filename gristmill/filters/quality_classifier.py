@@ -33,14 +33,18 @@ NEGATIVE_LABEL = "lq"
 _LABEL_PREFIX = "__label__"
 _MAX_CHARS = 100_000
 #: ASCII and Unicode spaces (RE2's \s is ASCII only; HTML text is full of no-break spaces)
-_WHITESPACE = r"[\s\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{0085}]+"
+_WHITESPACE = (
+    r"[\s\x{00A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{0085}]+"
+)
 
 
 def classifier_texts(texts: pa.Array | pa.ChunkedArray) -> list[str]:
     """The text a quality classifier sees, in training and scoring alike: lower-cased,
     any run of whitespace (newlines, no-break spaces) one space, at most 100,000 characters."""
     lowered = pc.utf8_lower(pc.utf8_slice_codeunits(texts, 0, _MAX_CHARS))
-    return pc.utf8_trim_whitespace(pc.replace_substring_regex(lowered, _WHITESPACE, " ")).to_pylist()
+    return pc.utf8_trim_whitespace(
+        pc.replace_substring_regex(lowered, _WHITESPACE, " ")
+    ).to_pylist()
 
 
 def pareto_draws(ids: Sequence[str], alpha: float, seed: int) -> np.ndarray:

@@ -41,7 +41,9 @@ def document_files(paths: Sequence[str | os.PathLike[str]]) -> list[Path]:
     found: set[Path] = set()
     for path in paths:
         text = str(path)
-        matches = [Path(m) for m in sorted(glob.glob(text))] if glob.has_magic(text) else [Path(text)]
+        matches = (
+            [Path(m) for m in sorted(glob.glob(text))] if glob.has_magic(text) else [Path(text)]
+        )
         if not matches or not all(m.exists() for m in matches):
             raise FileNotFoundError(f"no input matches {text!r}")
         for match in matches:
@@ -100,6 +102,7 @@ def _texts_of(path: Path, text_field: str) -> Iterable[str]:
                 if isinstance(value, str):
                     yield value
     else:
-        with fsspec.open(str(path), "rt", compression="infer", encoding="utf-8",
-                         errors="replace") as handle:
+        with fsspec.open(
+            str(path), "rt", compression="infer", encoding="utf-8", errors="replace"
+        ) as handle:
             yield handle.read()

@@ -199,7 +199,18 @@ def _special_cases() -> dict[str, tuple[str, ...]]:
     for word in _listed("who what where when why how there these those"):
         endings[word] = ("d", "ll", "ve", "re", "s", "dve", "llve")
     #: unmarked forms that are English words, left alone
-    real_words = {"ill", "hell", "shed", "shell", "its", "well", "were", "whore", "theses", "thoses"}
+    real_words = {
+        "ill",
+        "hell",
+        "shed",
+        "shell",
+        "its",
+        "well",
+        "were",
+        "whore",
+        "theses",
+        "thoses",
+    }
     for word, forms in endings.items():
         for form in forms:
             parts = ("d", "ve") if form == "dve" else ("ll", "ve") if form == "llve" else (form,)
