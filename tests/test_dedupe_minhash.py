@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from datasketch import MinHash
 
@@ -24,6 +25,7 @@ from gristmill.dedupe.shingles import (
     word_hash,
 )
 from gristmill.dedupe.signatures import estimated_jaccard, minhash_signatures
+from gristmill.dedupe.word_tables import UNICODE_FORMS, code_point_table, normalize_words
 from gristmill.io.writers import read_table
 from gristmill.pipelines.config import load_config
 from gristmill.pipelines.runner import dask_client, run_pipeline
@@ -82,6 +84,71 @@ def test_word_hashes_follow_the_documented_normalisation():
     for index, text in enumerate(TEXTS):
         expected = [word_hash(w.encode("utf-8")) for w in reference_words(text)]
         assert hashes[offsets[index] : offsets[index + 1]].tolist() == expected, text
+
+
+#: Characters that exercise every path of the compiled word scan: ASCII classes, kept,
+#: dropped and separating non-ASCII characters, compatibility forms, characters that compose
+#: with their neighbours (combining marks, Hangul jamo, viramas) and characters past the table.
+CHARACTER_POOL = (
+    "aZ09 \t\n.,;!-_'\"\x00"
+    "éÉñßøЖжΣσςΩ中文日本語한국어"
+    "\u00a0\u2009\u3000\u0085\u200b"
+    "ﬁＦ２²½™ℌ…«»—"
+    "e\u0301\u0308\u0327\u1100\u1161\u11a8\u3131\u314f"
+    "\u1039\u1019\u0bcd\u0b95\u0e48\u0e01"
+    "٣४\U0001f600\U0001d400\U00020000\U00030000\U000e0041"
+)
+
+
+def ascii_pass(token: str) -> str:
+    """The documented first step in each word: ASCII letters lowercased, ASCII digits to
+    ``0``, ASCII punctuation and symbols removed; other characters left as they are."""
+    kept = []
+    for char in token:
+        if ord(char) >= 128:
+            kept.append(char)
+        elif char.isdigit():
+            kept.append("0")
+        elif unicodedata.category(char)[0] not in "PS":
+            kept.append(char.lower())
+    return "".join(kept)
+
+
+def documented_word_hashes(text: str, unicode_form: str | None) -> list[int]:
+    """The module's documented normalisation, its Unicode steps done by Arrow's kernels."""
+    tokens = pc.utf8_split_whitespace(pa.array([text], pa.large_string()))[0].values
+    prepared = pa.array([ascii_pass(token) for token in tokens.to_pylist()], pa.large_string())
+    words = pc.utf8_split_whitespace(normalize_words(prepared, unicode_form)).to_pylist()
+    return [word_hash(w.encode("utf-8")) for token in words for w in token if w]
+
+
+@pytest.mark.parametrize("unicode_form", [*UNICODE_FORMS, None])
+def test_compiled_word_scan_equals_the_arrow_kernels_on_random_text(unicode_form):
+    rng = random.Random(11)
+    texts = [
+        "".join(rng.choice(CHARACTER_POOL) for _ in range(rng.randint(0, 60))) for _ in range(3000)
+    ]
+    hashes, counts = normalized_word_hashes(pa.array(texts, pa.large_string()), unicode_form)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    for index, text in enumerate(texts):
+        expected = documented_word_hashes(text, unicode_form)
+        assert hashes[offsets[index] : offsets[index + 1]].tolist() == expected, repr(text)
+
+
+def test_code_point_table_maps_context_free_characters_and_defers_the_rest():
+    kinds, outputs, data = code_point_table("NFKC")
+
+    def entry(char: str) -> tuple[int, bytes]:
+        code = ord(char)
+        return int(kinds[code]), bytes(data[outputs[code] : outputs[code + 1]])
+
+    assert entry("É") == (2, "é".encode())  # kept, lowercased
+    assert entry("ﬁ") == (2, b"fi")  # compatibility form
+    assert entry("²") == (2, b"0")  # a digit once normalised
+    assert entry("«") == (1, b"")  # punctuation dropped
+    assert entry("\u00a0") == (0, b"")  # no-break space separates words
+    assert entry("\u0301")[0] == 3  # a combining mark: the Unicode path
+    assert entry("\u1161")[0] == 3  # a Hangul medial vowel composes with its neighbour
 
 
 def test_shingle_hashes_are_position_weighted_sums_of_word_hashes():

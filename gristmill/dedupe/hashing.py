@@ -8,6 +8,7 @@ arithmetic does.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 MASK64 = (1 << 64) - 1
@@ -24,6 +25,16 @@ def fmix64(values: np.ndarray) -> np.ndarray:
     values *= _M2
     values ^= values >> _SHIFT
     return values
+
+
+@numba.njit(cache=True, nogil=True)
+def fmix64_scalar(value: np.uint64) -> np.uint64:
+    """:func:`fmix64` of one ``uint64``, for compiled kernels."""
+    value ^= value >> _SHIFT
+    value *= _M1
+    value ^= value >> _SHIFT
+    value *= _M2
+    return value ^ (value >> _SHIFT)
 
 
 def fmix64_int(value: int) -> int:

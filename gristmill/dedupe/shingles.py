@@ -12,12 +12,15 @@ whitespace (NFKC maps a few characters to spaces); empty words are dropped. A sh
 ``n`` consecutive words.
 
 Building one Python string per shingle is what makes Python MinHash slow, so no string is
-built: the text bytes of a batch are classified with a 256-entry table in numpy (ASCII
-words — most words of most corpora — are normalised right there; words holding non-ASCII
-bytes go through Arrow's Unicode kernels), every word is hashed by a vectorised 64-bit
-polynomial hash of its normalised UTF-8 bytes (see :func:`word_hash`), and the hash of the
-shingle starting at word ``j`` is ``sum_t C[t] * word_hash(w[j + t]) mod 2**64`` with
-fixed odd constants ``C`` (order matters), computed with ``n`` numpy passes over the
+built. One compiled pass (numba) over the UTF-8 bytes of a batch normalises and hashes
+every word whose characters are all *context-free* — ASCII through a 256-entry table,
+other characters through a per-code-point table; both tables are derived from Arrow's own
+Unicode kernels (see :mod:`gristmill.dedupe.word_tables`). The few words holding a
+character whose normal form depends on its neighbours (combining marks, viramas, Hangul
+jamo) go through those Arrow kernels instead, once per distinct word. A word's hash is a
+64-bit polynomial hash of its normalised UTF-8 bytes (see :func:`word_hash`), and the hash
+of the shingle starting at word ``j`` is ``sum_t C[t] * word_hash(w[j + t]) mod 2**64``
+with fixed odd constants ``C`` (order matters), computed with ``n`` numpy passes over the
 batch. A text with fewer than ``n`` words is one shingle of all its words; a text without
 words has none.
 """
@@ -25,25 +28,33 @@ words has none.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
+import numba
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gristmill.dedupe.hashing import MASK64, fmix64, fmix64_int, splitmix64
+from gristmill.dedupe.hashing import MASK64, fmix64_int, fmix64_scalar, splitmix64
+from gristmill.dedupe.word_tables import (
+    COMPLEX,
+    DECIMAL_DIGIT,
+    DROP,
+    KEEP,
+    NON_ASCII,
+    PUNCTUATION_AND_SYMBOLS,
+    SPACE,
+    ascii_lowered,
+    byte_tables,
+    code_point_table,
+)
 
-#: Removed from words: Unicode punctuation (P*) and symbols (S*), as RE2 classes.
-PUNCTUATION_AND_SYMBOLS = r"[\p{P}\p{S}]+"
-DECIMAL_DIGIT = r"\p{Nd}"
 _NEEDS_REPLACING = r"[\p{P}\p{S}\p{Nd}]"
-UNICODE_FORMS = ("NFC", "NFKC", "NFD", "NFKD")
-
-_SPACE, _DROP, _KEEP, _NON_ASCII = 0, 1, 2, 3
 
 #: Base of the word polynomial hash and the multiplier of a word's length (both odd).
 WORD_BASE = splitmix64(1001) | 1
 WORD_LENGTH_MULTIPLIER = splitmix64(1002) | 1
+_WORD_BASE = np.uint64(WORD_BASE)
+_WORD_LENGTH_MULTIPLIER = np.uint64(WORD_LENGTH_MULTIPLIER)
 
 
 def position_constants(ngram: int) -> np.ndarray:
@@ -75,74 +86,130 @@ class ShingleHashes:
         return np.concatenate([[0], np.cumsum(self.counts)]).astype(np.int64)
 
 
-def normalize_words(words: pa.Array, unicode_form: str | None = "NFKC") -> pa.Array:
-    """Normalise each word with Arrow's Unicode kernels (the reference normalisation)."""
-    if unicode_form is not None:
-        words = pc.utf8_normalize(words, form=unicode_form)
-    words = pc.utf8_lower(words)
-    words = pc.replace_substring_regex(words, PUNCTUATION_AND_SYMBOLS, "")
-    return pc.replace_substring_regex(words, DECIMAL_DIGIT, "0")
+@numba.njit(cache=True, nogil=True)
+def _hash_words(data: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """:func:`word_hash` of the normalised words ``data[offsets[k]:offsets[k + 1]]``."""
+    hashes = np.empty(len(offsets) - 1, dtype=np.uint64)
+    for word in range(len(offsets) - 1):
+        value = np.uint64(0)
+        power = np.uint64(1)
+        for position in range(offsets[word], offsets[word + 1]):
+            value += (np.uint64(data[position]) + np.uint64(1)) * power
+            power *= _WORD_BASE
+        length = np.uint64(offsets[word + 1] - offsets[word])
+        hashes[word] = fmix64_scalar(value + length * _WORD_LENGTH_MULTIPLIER)
+    return hashes
 
 
-@cache
-def _byte_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Per byte value: its class (whitespace, dropped, kept, non-ASCII) and, for kept ASCII
-    bytes, its normalised value plus one (the term of :func:`word_hash`). Derived from the Arrow kernels themselves, so that the
-    numpy fast path and the Unicode path cannot disagree."""
-    classes = np.full(256, _NON_ASCII, dtype=np.uint8)
-    mapped = np.arange(1, 257, dtype=np.uint64)
-    characters = [chr(code) for code in range(128)]
-    pieces = pc.list_value_length(
-        pc.utf8_split_whitespace(pa.array([f"a{c}b" for c in characters]))
-    ).to_pylist()
-    normalized = normalize_words(pa.array(characters)).to_pylist()
-    for code in range(128):
-        if pieces[code] == 2:
-            classes[code] = _SPACE
-        elif normalized[code] == "":
-            classes[code] = _DROP
-        else:
-            classes[code] = _KEEP
-            mapped[code] = ord(normalized[code]) + 1
-    return classes, mapped
+@numba.njit(cache=True, nogil=True, inline="always")
+def _decode(data: np.ndarray, position: int, end: int) -> tuple[int, int]:
+    """The code point of the UTF-8 sequence at ``position`` and its length (0 if invalid)."""
+    lead = np.int64(data[position])
+    if lead < 0xC2:
+        return 0, 0
+    width = 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4 if lead < 0xF5 else 0
+    if width == 0 or position + width > end:
+        return 0, 0
+    code = lead & (0x1F if width == 2 else 0x0F if width == 3 else 0x07)
+    for offset in range(1, width):
+        byte = np.int64(data[position + offset])
+        if byte & 0xC0 != 0x80:
+            return 0, 0
+        code = (code << 6) | (byte & 0x3F)
+    if (width == 3 and code < 0x800) or (width == 4 and code < 0x10000):
+        return 0, 0
+    return code, width
 
 
-@cache
-def _ascii_lowered() -> np.ndarray:
-    """Per byte: its normalised ASCII value (kept ASCII bytes), else the byte itself."""
-    classes, mapped = _byte_tables()
-    lowered = np.arange(256, dtype=np.uint8)
-    kept = classes == _KEEP
-    lowered[kept] = (mapped[kept] - 1).astype(np.uint8)
-    return lowered
+@numba.njit(cache=True, nogil=True)
+def _scan_words(
+    data: np.ndarray,
+    offsets: np.ndarray,
+    classes: np.ndarray,
+    mapped: np.ndarray,
+    kinds: np.ndarray,
+    output_offsets: np.ndarray,
+    output_bytes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One pass over the bytes of a batch: the word hash of every word of every token
+    (a run of bytes between ASCII whitespace) whose characters are all context-free (see
+    :mod:`gristmill.dedupe.word_tables`), and a slot (hash 0) for every other token, whose
+    bounds and slot are returned for the Unicode path.
 
-
-_POWERS = np.ones(1, dtype=np.uint64)
-
-
-def _powers(length: int) -> np.ndarray:
-    """``WORD_BASE ** k mod 2**64`` for ``k < length`` (grown on demand, per process)."""
-    global _POWERS
-    if len(_POWERS) < length:
-        size = max(length, 2 * len(_POWERS), 64)
-        powers = np.full(size, WORD_BASE, dtype=np.uint64)
-        powers[0] = 1
-        _POWERS = np.cumprod(powers, dtype=np.uint64)
-    return _POWERS[:length]
-
-
-def _hash_tiled_words(terms: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """:func:`word_hash` of consecutive words tiling ``terms`` (``uint64`` byte values + 1;
-    overwritten); all lengths > 0."""
-    starts = np.cumsum(lengths) - lengths
-    step = np.ones(len(terms), dtype=np.int32)
-    step[starts[1:]] = 1 - lengths[:-1]
-    position = np.cumsum(step, out=step)
-    position -= 1
-    terms *= _powers(int(lengths.max()))[position]
-    values = np.add.reduceat(terms, starts)
-    values += lengths.astype(np.uint64) * np.uint64(WORD_LENGTH_MULTIPLIER)
-    return fmix64(values)
+    Returns ``(hashes, slots of each text, unicode starts, unicode ends, unicode slots)``.
+    """
+    texts = len(offsets) - 1
+    bound = (len(data) + texts) // 2 + 1  # a word takes a byte, and so does a separator
+    hashes = np.empty(bound, dtype=np.uint64)
+    slots_per_text = np.zeros(texts, dtype=np.int64)
+    unicode_start = np.empty(bound, dtype=np.int64)
+    unicode_end = np.empty(bound, dtype=np.int64)
+    unicode_slot = np.empty(bound, dtype=np.int64)
+    slots = 0
+    tokens = 0
+    for text in range(texts):
+        first_slot = slots
+        end = offsets[text + 1]
+        position = offsets[text]
+        inside = False
+        complex_token = False
+        token_start = position
+        token_slot = slots
+        value = np.uint64(0)
+        power = np.uint64(1)
+        length = 0
+        while position <= end:
+            kind = SPACE if position == end else classes[data[position]]
+            width = 1
+            separator = kind == SPACE
+            if not separator and not inside:
+                inside = True
+                complex_token = False
+                token_start = position
+                token_slot = slots
+            if kind == NON_ASCII:
+                code, width = _decode(data, position, end)
+                if width == 0 or code >= len(kinds) or kinds[code] == COMPLEX:
+                    complex_token = True
+                    width = max(width, 1)
+                elif kinds[code] == KEEP:
+                    for index in range(output_offsets[code], output_offsets[code + 1]):
+                        value += (np.uint64(output_bytes[index]) + np.uint64(1)) * power
+                        power *= _WORD_BASE
+                        length += 1
+                elif kinds[code] == SPACE:
+                    separator = True
+            elif kind == KEEP:
+                value += mapped[data[position]] * power
+                power *= _WORD_BASE
+                length += 1
+            if separator and length > 0:  # a word ends
+                value += np.uint64(length) * _WORD_LENGTH_MULTIPLIER
+                hashes[slots] = fmix64_scalar(value)
+                slots += 1
+            if separator:
+                value = np.uint64(0)
+                power = np.uint64(1)
+                length = 0
+            if kind == SPACE and inside:  # a token ends
+                inside = False
+                if complex_token:  # its words, if any, come from the Unicode path
+                    slots = token_slot
+                    unicode_start[tokens] = token_start
+                    unicode_end[tokens] = position
+                    unicode_slot[tokens] = slots
+                    tokens += 1
+                    hashes[slots] = np.uint64(0)
+                    slots += 1
+            position += width
+        slots_per_text[text] = slots - first_slot
+    return (
+        hashes[:slots],
+        slots_per_text,
+        unicode_start[:tokens],
+        unicode_end[:tokens],
+        unicode_slot[:tokens],
+    )
 
 
 def _text_bytes(texts: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,22 +229,6 @@ def _text_bytes(texts: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarr
     return data, offsets - offsets[0]
 
 
-def _token_bounds(word_byte: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Starts and ends of the runs of word bytes, cut at text boundaries."""
-    begins = np.empty_like(word_byte)
-    begins[0] = word_byte[0]
-    np.greater(word_byte[1:], word_byte[:-1], out=begins[1:])
-    finishes = np.empty_like(word_byte)
-    finishes[-1] = word_byte[-1]
-    np.greater(word_byte[:-1], word_byte[1:], out=finishes[:-1])
-    inner = offsets[1:-1]
-    inner = inner[(inner > 0) & (inner < len(word_byte))]
-    crossing = inner[word_byte[inner] & word_byte[inner - 1]]
-    begins[crossing] = True
-    finishes[crossing - 1] = True
-    return np.flatnonzero(begins), np.flatnonzero(finishes) + 1
-
-
 def _count_before(mask: np.ndarray) -> np.ndarray:
     """``result[i]`` = number of True values in ``mask[:i]`` (length ``len(mask) + 1``)."""
     counts = np.zeros(len(mask) + 1, dtype=np.int32 if len(mask) < 2**31 else np.int64)
@@ -191,44 +242,24 @@ def normalized_word_hashes(
     """:func:`word_hash` of every normalised word of every text, in order, and the number
     of words of each text."""
     data, offsets = _text_bytes(texts)
-    texts_count = len(offsets) - 1
-    if len(data) == 0:
-        return np.empty(0, dtype=np.uint64), np.zeros(texts_count, dtype=np.int64)
-    classes_table, mapped_table = _byte_tables()
-    classes = classes_table[data]
-    token_start, token_end = _token_bounds(classes != _SPACE, offsets)
-    if len(token_start) == 0:
-        return np.empty(0, dtype=np.uint64), np.zeros(texts_count, dtype=np.int64)
-    non_ascii_before = _count_before(classes == _NON_ASCII)
-    non_ascii = non_ascii_before[token_end] > non_ascii_before[token_start]
-    keep = classes == _KEEP
-    kept_before = _count_before(keep)
-    kept = (kept_before[token_end] - kept_before[token_start]).astype(np.int64)
-
-    # ASCII tokens are normalised right here (one word each, or none when nothing is
-    # kept); the kept bytes of other tokens are hashed too (cheaper than masking them)
-    tiled = kept > 0
-    kept_hashes = (
-        _hash_tiled_words(mapped_table[np.compress(keep, data)], kept[tiled])
-        if tiled.any()
-        else np.empty(0, dtype=np.uint64)
+    hashes, slots_per_text, unicode_start, unicode_end, unicode_slot = _scan_words(
+        data, offsets, *byte_tables(), *code_point_table(unicode_form)
     )
-    ascii_word = tiled & ~non_ascii
-    words_per_token = ascii_word.astype(np.int64)
-    unicode_hashes = np.empty(0, dtype=np.uint64)
-    if non_ascii.any():
-        unicode_hashes, words_per_token[non_ascii] = _unicode_word_hashes(
-            data, token_start[non_ascii], token_end[non_ascii], unicode_form
-        )
-
-    hashes = np.empty(int(words_per_token.sum()), dtype=np.uint64)
-    first_word = np.cumsum(words_per_token) - words_per_token
-    hashes[first_word[ascii_word]] = kept_hashes[ascii_word[tiled]]
-    if len(unicode_hashes):
-        counts = words_per_token[non_ascii]
-        hashes[_expand(first_word[non_ascii], counts)] = unicode_hashes
-    words_before = np.concatenate([[0], np.cumsum(words_per_token)])
-    return hashes, np.diff(words_before[np.searchsorted(token_start, offsets)])
+    if len(unicode_slot) == 0:
+        return hashes, slots_per_text
+    # a token with non-ASCII bytes holds zero or more words once normalised
+    unicode_hashes, counts = _unicode_word_hashes(data, unicode_start, unicode_end, unicode_form)
+    words_per_slot = np.ones(len(hashes), dtype=np.int64)
+    words_per_slot[unicode_slot] = counts
+    first_word = np.cumsum(words_per_slot) - words_per_slot
+    plain = np.ones(len(hashes), dtype=bool)
+    plain[unicode_slot] = False
+    merged = np.empty(int(words_per_slot.sum()), dtype=np.uint64)
+    merged[first_word[plain]] = hashes[plain]
+    merged[_expand(first_word[unicode_slot], counts)] = unicode_hashes
+    words_before = np.concatenate([[0], np.cumsum(words_per_slot)])
+    slot_bounds = np.concatenate([[0], np.cumsum(slots_per_text)])
+    return merged, np.diff(words_before[slot_bounds])
 
 
 def _expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -263,22 +294,22 @@ def _strip_punctuation_and_zero_digits(words: pa.Array) -> pa.Array:
 def _unicode_word_hashes(
     data: np.ndarray, starts: np.ndarray, ends: np.ndarray, unicode_form: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Word hashes of tokens with non-ASCII bytes and the number of words of each token.
+    """Word hashes of tokens that need the Unicode kernels and the number of words of each.
 
     Their ASCII bytes are normalised by the byte tables first, then each distinct token
     goes through Arrow's Unicode kernels once; NFKC may turn a character into a space, so
     normalised tokens are split again.
     """
-    classes_table, _ = _byte_tables()
+    classes_table, _ = byte_tables()
     raw = data[_expand(starts, ends - starts)]
-    kept = classes_table[raw] != _DROP
+    kept = classes_table[raw] != DROP
     kept_before = _count_before(kept)
     bounds = np.concatenate([[0], np.cumsum(ends - starts)])
     lengths = np.diff(kept_before[bounds]).astype(np.int64)
     tokens = pa.LargeStringArray.from_buffers(
         len(lengths),
         pa.py_buffer(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)),
-        pa.py_buffer(_ascii_lowered()[np.compress(kept, raw)]),
+        pa.py_buffer(ascii_lowered()[np.compress(kept, raw)]),
     )
     encoded = pc.dictionary_encode(tokens)
     distinct = encoded.dictionary
@@ -294,17 +325,8 @@ def _unicode_word_hashes(
         np.repeat(np.arange(len(words_of_distinct)), words_of_distinct)[nonempty],
         minlength=len(words_of_distinct),
     )
-    distinct_hashes = np.empty(0, dtype=np.uint64)
-    if nonempty.any():
-        word_data, word_offsets = _text_bytes(words)
-        distinct_hashes = _hash_tiled_words(
-            np.add(
-                word_data[_expand(word_offsets[:-1][nonempty], word_lengths[nonempty])],
-                1,
-                dtype=np.uint64,
-            ),
-            word_lengths[nonempty],
-        )
+    word_data, word_offsets = _text_bytes(pc.filter(words, pa.array(nonempty)))
+    distinct_hashes = _hash_words(word_data, word_offsets)
     occurrences = encoded.indices.to_numpy(zero_copy_only=False)
     counts = distinct_counts[occurrences]
     first = (np.cumsum(distinct_counts) - distinct_counts)[occurrences]

@@ -8,17 +8,18 @@ The permutation family is datasketch's ``affine64`` scheme (datasketch >= 2.0): 
 ``pi_i(h) = a_i * h + b_i mod 2**64`` with odd ``a_i`` (a bijection, so no collisions are
 added), with ``a`` and ``b`` drawn from ``numpy.random.RandomState(seed)`` as datasketch
 draws them — so a datasketch ``MinHash(num_perm=k, seed=seed, scheme="affine64")`` fed the
-same shingle hashes has the very same signature. Only the multiply-add and the per-document
-minimum run ``k`` times per shingle, as numpy passes over the whole batch.
+same shingle hashes has the very same signature. A compiled loop (numba) keeps each
+document's ``k`` minima in registers while it walks the shingles.
 """
 
 from __future__ import annotations
 
 from functools import cache
 
+import numba
 import numpy as np
 
-from gristmill.dedupe.hashing import fmix64
+from gristmill.dedupe.hashing import fmix64_scalar
 from gristmill.dedupe.shingles import ShingleHashes
 
 #: The signature value of a document without shingles (it matches nothing).
@@ -40,19 +41,26 @@ def minhash_signatures(shingles: ShingleHashes, num_perm: int, seed: int) -> np.
     """A ``(documents, num_perm)`` ``uint64`` array of signatures; a document without
     shingles gets :data:`EMPTY` everywhere."""
     a, b = permutations(num_perm, seed)
-    documents = len(shingles.counts)
-    signatures = np.full((num_perm, documents), EMPTY, dtype=np.uint64)
-    present = np.flatnonzero(shingles.counts > 0)
-    if len(present) == 0:
-        return np.ascontiguousarray(signatures.T)
-    starts = shingles.offsets[present]
-    mixed = fmix64(shingles.values)
-    permuted = np.empty_like(mixed)
-    for row in range(num_perm):
-        np.multiply(mixed, a[row], out=permuted)
-        permuted += b[row]
-        signatures[row, present] = np.minimum.reduceat(permuted, starts)
-    return np.ascontiguousarray(signatures.T)
+    return _signatures(shingles.values, shingles.offsets, a, b)
+
+
+@numba.njit(cache=True, nogil=True)
+def _signatures(
+    values: np.ndarray, offsets: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> np.ndarray:
+    """Per document, the minimum of ``a * fmix64(h) + b`` over its shingle hashes ``h``
+    (the permutations in the inner loop, so that it runs in vector registers)."""
+    documents = len(offsets) - 1
+    signatures = np.full((documents, len(a)), EMPTY, dtype=np.uint64)
+    for document in range(documents):
+        row = signatures[document]
+        for shingle in range(offsets[document], offsets[document + 1]):
+            mixed = fmix64_scalar(values[shingle])
+            for permutation in range(len(a)):
+                permuted = a[permutation] * mixed + b[permutation]
+                if permuted < row[permutation]:
+                    row[permutation] = permuted
+    return signatures
 
 
 def estimated_jaccard(left: np.ndarray, right: np.ndarray) -> np.ndarray:

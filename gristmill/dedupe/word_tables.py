@@ -1,0 +1,148 @@
+"""Lookup tables that let compiled code normalise words exactly as Arrow's Unicode kernels do.
+
+The reference normalisation of a MinHash word (:func:`normalize_words`) is a Unicode form
+(NFKC by default), lowercasing, removal of punctuation and symbols (categories P*, S*) and
+decimal digits (Nd) mapped to ``0``, after which the word is split again on whitespace. The
+tables are derived by running those very kernels on every character, so a table and the
+kernels cannot disagree:
+
+- :func:`byte_tables`: per ASCII byte, whether it separates words, is dropped, or is kept
+  (and as which byte);
+- :func:`code_point_table`: the same per non-ASCII code point, plus the UTF-8 bytes a kept
+  character becomes. A character is *context-free* when normalising it cannot depend on
+  its neighbours: its canonical combining class is 0, it never composes with a preceding
+  character (it is not the second character of a canonical decomposition, nor a Hangul
+  medial vowel or final consonant), and its normalised form has the same two properties
+  at its start and combining class 0 throughout. By the Unicode quick-check argument
+  (UAX #15), a word of context-free characters then normalises character by character;
+  any other character is marked ``COMPLEX`` and its word goes through the Arrow kernels.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+#: Removed from words: Unicode punctuation (P*) and symbols (S*), as RE2 classes.
+PUNCTUATION_AND_SYMBOLS = r"[\p{P}\p{S}]+"
+DECIMAL_DIGIT = r"\p{Nd}"
+UNICODE_FORMS = ("NFC", "NFKC", "NFD", "NFKD")
+
+#: Classes of a byte or code point. ``NON_ASCII`` (bytes only): look the code point up.
+SPACE, DROP, KEEP, NON_ASCII = 0, 1, 2, 3
+COMPLEX = 3
+#: Code points from here on are all ``COMPLEX`` (beyond the ideographic planes).
+TABLE_LIMIT = 0x30000
+
+_HANGUL_MEDIAL_VOWELS = range(0x1161, 0x1176)
+_HANGUL_FINAL_CONSONANTS = range(0x11A8, 0x11C3)
+
+
+def normalize_words(words: pa.Array, unicode_form: str | None = "NFKC") -> pa.Array:
+    """Normalise each word with Arrow's Unicode kernels (the reference normalisation)."""
+    if unicode_form is not None:
+        words = pc.utf8_normalize(words, form=unicode_form)
+    words = pc.utf8_lower(words)
+    words = pc.replace_substring_regex(words, PUNCTUATION_AND_SYMBOLS, "")
+    return pc.replace_substring_regex(words, DECIMAL_DIGIT, "0")
+
+
+@cache
+def byte_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Per byte value: its class (``SPACE``, ``DROP``, ``KEEP``, ``NON_ASCII``) and, for
+    kept ASCII bytes, the normalised byte plus one (the term of the word hash)."""
+    classes = np.full(256, NON_ASCII, dtype=np.uint8)
+    mapped = np.arange(1, 257, dtype=np.uint64)
+    characters = [chr(code) for code in range(128)]
+    pieces = pc.list_value_length(
+        pc.utf8_split_whitespace(pa.array([f"a{c}b" for c in characters]))
+    ).to_pylist()
+    normalized = normalize_words(pa.array(characters)).to_pylist()
+    for code in range(128):
+        if pieces[code] == 2:
+            classes[code] = SPACE
+        elif normalized[code] == "":
+            classes[code] = DROP
+        else:
+            classes[code] = KEEP
+            mapped[code] = ord(normalized[code]) + 1
+    return classes, mapped
+
+
+@cache
+def ascii_lowered() -> np.ndarray:
+    """Per byte: its normalised ASCII value (kept ASCII bytes), else the byte itself."""
+    classes, mapped = byte_tables()
+    lowered = np.arange(256, dtype=np.uint8)
+    kept = classes == KEEP
+    lowered[kept] = (mapped[kept] - 1).astype(np.uint8)
+    return lowered
+
+
+@cache
+def _composing() -> frozenset[int]:
+    """Code points that may compose with the character before them."""
+    second = set(_HANGUL_MEDIAL_VOWELS) | set(_HANGUL_FINAL_CONSONANTS)
+    for code in range(TABLE_LIMIT):
+        mapping = unicodedata.decomposition(chr(code))
+        if mapping and not mapping.startswith("<"):
+            parts = mapping.split()
+            if len(parts) == 2:
+                second.add(int(parts[1], 16))
+    return frozenset(second)
+
+
+def _context_free(text: str, composing: frozenset[int]) -> bool:
+    return (
+        text != ""
+        and ord(text[0]) not in composing
+        and all(unicodedata.combining(char) == 0 for char in text)
+    )
+
+
+@cache
+def code_point_table(
+    unicode_form: str | None = "NFKC",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per code point below :data:`TABLE_LIMIT`: its class (``SPACE``, ``DROP``, ``KEEP``
+    or ``COMPLEX``), and the UTF-8 bytes of a kept character, as ``bytes[offsets[c] :
+    offsets[c + 1]]``. ASCII entries are unused (see :func:`byte_tables`)."""
+    composing = _composing()
+    candidates = [
+        code
+        for code in range(0x80, TABLE_LIMIT)
+        if not 0xD800 <= code < 0xE000
+        and unicodedata.category(chr(code)) != "Cn"  # unassigned in Python's Unicode
+        and code not in composing
+        and unicodedata.combining(chr(code)) == 0
+    ]
+    characters = pa.array([chr(code) for code in candidates])
+    formed = (
+        pc.utf8_normalize(characters, form=unicode_form) if unicode_form else characters
+    ).to_pylist()
+    framed = pa.array([f"a{chr(code)}b" for code in candidates])
+    words = pc.utf8_split_whitespace(normalize_words(framed, unicode_form)).to_pylist()
+
+    kinds = np.full(TABLE_LIMIT, COMPLEX, dtype=np.uint8)
+    outputs: dict[int, bytes] = {}
+    for code, form, pieces in zip(candidates, formed, words, strict=True):
+        if not _context_free(form, composing):
+            continue
+        if pieces == ["a", "b"]:
+            kinds[code] = SPACE
+        elif len(pieces) == 1 and pieces[0][:1] == "a" and pieces[0][-1:] == "b":
+            output = pieces[0][1:-1].encode("utf-8")
+            kinds[code] = KEEP if output else DROP
+            if output:
+                outputs[code] = output
+    lengths = np.zeros(TABLE_LIMIT, dtype=np.int64)
+    for code, output in outputs.items():
+        lengths[code] = len(output)
+    offsets = np.zeros(TABLE_LIMIT + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = np.frombuffer(b"".join(outputs[code] for code in sorted(outputs)), dtype=np.uint8)
+    return kinds, offsets, data.copy()
