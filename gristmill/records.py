@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from fsspec.core import url_to_fs
@@ -55,3 +56,35 @@ def file_sha256(url: str) -> str | None:
         while chunk := handle.read(8 * 2**20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+_CONTENT_DIGESTS: dict[tuple[str, int, float], str] = {}
+
+
+def files_digest(urls: Iterable[str]) -> dict[str, Any]:
+    """What the contents of ``urls`` are, for fingerprints: per file, its sha256 (local
+    files, cached per process by path, size and modification time) or the store's
+    checksum (other filesystems); per folder, the same for every file under it; None for a
+    path that does not exist. Globs are expanded."""
+    digests: dict[str, Any] = {}
+    for url in urls:
+        fs, path = url_to_fs(url)
+        matches = fs.glob(path) if any(c in path for c in "*?[") else [path]
+        for match in matches or [path]:
+            if not fs.exists(match):
+                digests[match] = None
+            elif fs.isdir(match):
+                digests[match] = {name: _file_digest(fs, name) for name in sorted(fs.find(match))}
+            else:
+                digests[match] = _file_digest(fs, match)
+    return digests
+
+
+def _file_digest(fs: Any, path: str) -> str:
+    if "file" not in fs.protocol:
+        return str(fs.checksum(path))
+    info = fs.info(path)
+    key = (path, int(info["size"]), float(info.get("mtime", 0)))
+    if key not in _CONTENT_DIGESTS:
+        _CONTENT_DIGESTS[key] = file_sha256(path) or ""
+    return _CONTENT_DIGESTS[key]

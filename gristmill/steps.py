@@ -60,6 +60,12 @@ class Step(BaseModel):
         """The step's configuration as it would appear in YAML."""
         return {self.name: self.model_dump(mode="json")}
 
+    def input_files(self) -> tuple[str, ...]:
+        """Files, folders or globs whose contents decide what the step does (models, word
+        lists, benchmarks). The runner fingerprints their contents, so a resumed run redoes
+        the step when one of them changed."""
+        return ()
+
 
 def split_by_reasons(batch: pa.Table, reasons: Sequence[str | None], step_id: str) -> StepResult:
     """Split ``batch`` into kept rows (reason None) and rejected rows with their reason."""
@@ -157,6 +163,11 @@ class GlobalStep(Step):
 
     def collect(self, batch: pa.Table) -> pa.Table:
         raise NotImplementedError
+
+    def resolution_state(self, resolution_dir: str) -> Any:
+        """Anything besides the signatures and :meth:`input_files` that the resolution
+        depends on (e.g. the other runs' parts of a dedup index), as JSON; None if nothing."""
+        return None
 
     def resolve(self, signature_paths: list[str], resolution_dir: str) -> dict[str, Any]:
         """Resolve over all signatures; returns small summary numbers for the run stats."""

@@ -378,3 +378,24 @@ def test_tokens_are_word_runs_or_single_characters_and_do_not_depend_on_the_batc
         assert list(tokenize([text]).hashes) == list(batch.hashes[span])
     upper, lower = tokenize(["ＡＢＣ Café"]).hashes, tokenize(["abc CAFÉ"]).hashes
     assert list(upper) == list(lower)
+
+
+def test_editing_a_benchmark_file_redoes_the_resolution_on_resume(tmp_path, client):
+    specs = _write_benchmarks(tmp_path / "bench")
+    stages = [{"decontaminate": {"benchmarks": specs}}]
+    pages = {"forum": _web_pages()["forum"]}
+    kept, _, _ = _run(tmp_path, client, pages, stages)
+    assert "baker sells 24 loaves" not in kept["forum"]["text"]
+
+    skipped: dict[int, int] = {}
+    config = load_config(tmp_path / "out.yaml")
+    run_pipeline(config, client, on_progress=lambda p: skipped.update({p.phase: p.skipped}))
+    assert skipped == {0: 1, 1: 1}  # nothing changed: everything resumed
+
+    gsm8k = Path(specs[0]["path"])
+    lines = gsm8k.read_text().splitlines()
+    gsm8k.write_text("\n".join(lines[1:]) + "\n")  # the baker's question is gone
+    run_pipeline(config, client, on_progress=lambda p: skipped.update({p.phase: p.skipped}))
+    assert skipped == {0: 0, 1: 0}  # the matches and the resolution are redone
+    [path] = (tmp_path / "out" / "data").rglob("*.arrow")
+    assert read_table(str(path)).column("text").to_pylist() == [pages["forum"]]

@@ -156,3 +156,23 @@ def test_index_written_and_read_with_different_partitionings(tmp_path, client, c
         "minhash:duplicate_of_index": 2,
         "minhash:duplicate": 1,
     }
+
+
+def test_a_resumed_run_dedups_again_when_another_run_added_to_the_index(
+    tmp_path, client, corpora
+):
+    old_corpus, new_corpus, _ = corpora
+    stage = {"minhash": {"index": str(tmp_path / "index")}}
+    run(tmp_path, client, "second", new_corpus, stage)
+    skipped: dict[int, int] = {}
+
+    def track(progress):
+        skipped[progress.phase] = progress.skipped
+
+    run(tmp_path, client, "second", new_corpus, stage, on_progress=track)
+    assert skipped == {0: 1, 1: 1}  # its own part in the index changes nothing
+
+    run(tmp_path, client, "first", old_corpus, stage)
+    run(tmp_path, client, "second", new_corpus, stage, on_progress=track)
+    assert skipped == {0: 1, 1: 0}  # the signatures stand; the resolution is redone
+    check_invariants(outcome(tmp_path / "second"))

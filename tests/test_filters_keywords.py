@@ -3,6 +3,8 @@ remnants, cookie and terms lines, lorem ipsum; document drop or line removal."""
 
 from __future__ import annotations
 
+import os
+
 import pyarrow as pa
 import pytest
 
@@ -119,3 +121,15 @@ def test_a_missing_word_list_is_a_clear_error(tmp_path):
     step = Keywords(word_lists={"en": str(tmp_path / "missing.txt")})
     with pytest.raises(ValueError, match="missing.txt"):
         step.process(_batch({"a": "Some text."}), "keywords")
+
+
+def test_an_edited_word_list_is_read_again_by_the_same_process(tmp_path):
+    french = tmp_path / "fr.txt"
+    french.write_text("merde\n", encoding="utf-8")
+    step = Keywords(word_lists={"fr": str(french)}, default_language="fr")
+    batch = _batch({"fr": "Le moulin, merde alors, est fermé."})
+    assert dict(step.process(batch, "keywords").removed_by_reason()) == {"keywords:bad_words": 1}
+    french.write_text("zut\n", encoding="utf-8")
+    os.utime(french, ns=(1, 1))  # a different modification time, however fast the test is
+    assert dict(step.process(batch, "keywords").removed_by_reason()) == {}
+    assert step.input_files() == (str(french),)

@@ -42,6 +42,7 @@ from gristmill.dedupe.ngrams import MAX_NGRAM, document_ngrams, normalized_text,
 from gristmill.dedupe.shard_parts import files_with_rows, read_shard_part, write_shard_parts
 from gristmill.dedupe.span_removal import merge_spans
 from gristmill.documents import decode_meta, encode_meta
+from gristmill.records import files_digest
 from gristmill.steps import GlobalStep, StepResult, split_by_reasons
 
 MATCHES_DIR = "matches"
@@ -83,6 +84,9 @@ class Decontaminate(GlobalStep):
             raise ValueError(f"benchmark names must be unique, got {names}")
         return self
 
+    def input_files(self) -> tuple[str, ...]:
+        return tuple(spec.path for spec in self.benchmarks)
+
     def with_base_dir(self, base_dir: str | os.PathLike[str]) -> Decontaminate:
         """The same step with relative benchmark paths made relative to ``base_dir`` (the
         folder of the config file that names them)."""
@@ -94,12 +98,14 @@ class Decontaminate(GlobalStep):
         return self.model_copy(update={"benchmarks": specs})
 
     def index(self) -> BenchmarkIndex:
-        """The benchmark n-gram index, built once per process (never pickled)."""
+        """The benchmark n-gram index, built once per process and benchmark contents
+        (never pickled)."""
         key = json.dumps(
             {
                 "benchmarks": [spec.model_dump(mode="json") for spec in self.benchmarks],
                 "ngram": self.ngram,
                 "min_ngram": self.min_ngram,
+                "files": files_digest(self.input_files()),  # an edited file: a new index
             },
             sort_keys=True,
         )

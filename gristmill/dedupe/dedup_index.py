@@ -56,6 +56,25 @@ def part_key(resolution_dir: str) -> str:
     return xxhash.xxh3_64_hexdigest(resolution_dir.rstrip("/").encode("utf-8"))
 
 
+def other_parts_state(index: str | None, step: str, resolution_dir: str) -> list[Any] | None:
+    """The files other runs published to the index of ``step`` (relative path, size and
+    modification time of each), for the resolution fingerprint: a resumed run dedups again
+    when another run added to the index since. None without an index."""
+    if index is None:
+        return None
+    fs, parts_dir = url_to_fs(posixpath.join(index.rstrip("/"), step, PARTS_DIR))
+    if not fs.exists(parts_dir):
+        return []
+    own = part_key(resolution_dir)
+    state = []
+    for name, info in sorted(fs.find(parts_dir, detail=True).items()):
+        relative = posixpath.relpath(name, parts_dir)
+        if relative.split("/")[0] in (own, "") or relative.startswith("."):
+            continue
+        state.append([relative, info.get("size"), str(info.get("mtime", info.get("LastModified")))])
+    return state
+
+
 def key_range(bits: int, prefix: int) -> tuple[int, int]:
     """The ``[low, high)`` range of 64-bit keys whose ``bits``-bit prefix is ``prefix``."""
     if bits == 0:

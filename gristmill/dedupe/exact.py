@@ -26,6 +26,7 @@ from gristmill.dedupe.dedup_index import (
     DedupIndex,
     IndexPart,
     index_under,
+    other_parts_state,
     part_key,
     range_file_name,
     read_key_range,
@@ -86,6 +87,9 @@ class ExactDedup(GlobalStep):
         high = np.array([d >> 64 for d in digests], dtype=np.uint64)
         low = np.array([d & 0xFFFF_FFFF_FFFF_FFFF for d in digests], dtype=np.uint64)
         return pa.table({"id": batch.column("id"), "hash_high": high, "hash_low": low})
+
+    def resolution_state(self, resolution_dir: str) -> Any:
+        return other_parts_state(self.index, self.name, resolution_dir)
 
     def resolve(self, signature_paths: list[str], resolution_dir: str) -> dict[str, Any]:
         import dask

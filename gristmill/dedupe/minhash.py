@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from gristmill.dedupe.dedup_index import DedupIndex, index_under
+from gristmill.dedupe.dedup_index import DedupIndex, index_under, other_parts_state
 from gristmill.dedupe.drop_list import Drop, apply_drops, load_drops
 from gristmill.dedupe.lsh import band_keys, content_keys
 from gristmill.dedupe.near_duplicates import ResolveSettings, resolve_near_duplicates
@@ -115,6 +115,9 @@ class MinHashDedup(GlobalStep):
                 "signature": fixed_list(signatures.astype(np.uint32)),
             }
         )
+
+    def resolution_state(self, resolution_dir: str) -> Any:
+        return other_parts_state(self.index, self.name, resolution_dir)
 
     def resolve(self, signature_paths: list[str], resolution_dir: str) -> dict[str, Any]:
         index = DedupIndex(self.index, self.name, self.index_params()) if self.index else None

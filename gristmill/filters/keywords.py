@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -25,6 +24,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from gristmill.documents import decode_meta
+from gristmill.filters.model_files import cached_per_file_version
 from gristmill.filters.signal_transform import SignalTransform
 
 WORDLIST_DIR = Path(__file__).with_name("wordlists")
@@ -62,8 +62,8 @@ def read_word_list(path: Path) -> list[str]:
     return [line.strip().lower() for line in lines if line.strip() and not line.startswith("#")]
 
 
-@cache
-def _bad_words(language: str, path: str) -> tuple[re.Pattern[str], str] | None:
+@cached_per_file_version()
+def _bad_words(path: str, language: str) -> tuple[re.Pattern[str], str] | None:
     """The Python pattern matching a list's words, and an RE2 pattern matching a superset
     (no word boundaries) that screens whole batches first."""
     words = read_word_list(Path(path))
@@ -105,6 +105,9 @@ class Keywords(SignalTransform):
     default_language: str = "en"
     extra_phrases: tuple[str, ...] = ()
 
+    def input_files(self) -> tuple[str, ...]:
+        return tuple(self.word_lists.values())
+
     def _word_list_path(self, language: str) -> str | None:
         if language in self.word_lists:
             return self.word_lists[language]
@@ -138,7 +141,7 @@ class Keywords(SignalTransform):
             path = None if self.bad_words == "off" else self._word_list_path(language)
             if self.bad_words != "off" and path is None:
                 counters["bad_words_no_list"] += 1
-            patterns.append(_bad_words(language, path) if path else None)
+            patterns.append(_bad_words(path, language) if path else None)
         screens = {pattern[1] for pattern in patterns if pattern is not None}
         may_be_bad = (_screen(text_column, "|".join(sorted(screens))) if screens
                       else np.zeros(size, dtype=bool))  # fmt: skip

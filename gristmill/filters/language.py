@@ -19,7 +19,6 @@ numpy 2 the single-string call fails (``copy=False``) while the batch call works
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +30,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from gristmill.filters.model_files import cache_dir, download, verify_sha256
+from gristmill.filters.model_files import (
+    cache_dir,
+    cached_per_file_version,
+    download,
+    verify_sha256,
+)
 from gristmill.steps import Filter
 
 _LABEL_PREFIX = "__label__"
@@ -87,6 +91,10 @@ class LanguageID(Filter):
         "None keeps any language",
     )
     threshold: float = Field(0.65, ge=0.0, le=1.0)
+
+    def input_files(self) -> tuple[str, ...]:
+        # a known model is checked against its published sha256 when it is loaded
+        return () if self.model in KNOWN_MODELS else (self.model,)
 
     def predict(self, texts: pa.Array | pa.ChunkedArray) -> tuple[list[str], np.ndarray]:
         """Top label (without ``__label__``) and its probability for each text."""
@@ -168,7 +176,7 @@ def _local_copies(name: str, known: KnownModel) -> list[Path]:
     return copies
 
 
-@functools.lru_cache(maxsize=4)
+@cached_per_file_version(maxsize=4)
 def load_fasttext_model(model: str, sha256: str | None = None, allow_download: bool = False):
     """Load a fastText model once per process (keyed by the step's model parameters)."""
     import fasttext

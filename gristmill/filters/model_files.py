@@ -10,6 +10,7 @@ The cache is ``$GRISTMILL_CACHE`` or ``~/.cache/gristmill/models``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import urllib.request
@@ -22,6 +23,34 @@ _CHUNK = 1 << 20
 
 class ChecksumMismatch(ValueError):
     """A model file's sha256 differs from the expected one."""
+
+
+def cached_per_file_version(maxsize: int = 8):
+    """``functools.lru_cache`` for loaders whose first argument is a file path: the file's
+    size and modification time join the key, so a file replaced in place (a retrained
+    model, an edited word list) is loaded again by a long-lived worker."""
+
+    def decorate(function):
+        @functools.lru_cache(maxsize=maxsize)
+        def cached(version, path, *args):
+            return function(path, *args)
+
+        @functools.wraps(function)
+        def load(path, *args):
+            return cached(_file_version(path), path, *args)
+
+        load.cache_clear = cached.cache_clear
+        return load
+
+    return decorate
+
+
+def _file_version(path: str | Path) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path)
+    except (OSError, ValueError):
+        return None  # a model name, a remote URL or a missing file: the loader decides
+    return status.st_size, status.st_mtime_ns
 
 
 def cache_dir() -> Path:

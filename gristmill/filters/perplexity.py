@@ -21,7 +21,6 @@ Documents with no model for their language, or no text left to score, are ``unsc
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Sequence
@@ -33,6 +32,7 @@ import pyarrow as pa
 from pydantic import Field, model_validator
 
 from gristmill.filters.lm_normalize import normalize_batch
+from gristmill.filters.model_files import cached_per_file_version
 from gristmill.steps import Filter
 
 Bucket = Literal["head", "middle", "tail"]
@@ -66,6 +66,9 @@ class Perplexity(Filter):
     )
     drop: list[Bucket] = Field(default_factory=lambda: ["tail"])
     unscored: Literal["keep", "drop"] = "keep"
+
+    def input_files(self) -> tuple[str, ...]:
+        return tuple(path for path in (self.model_dir, self.model, self.tokenizer) if path)
 
     def with_base_dir(self, base_dir: str | os.PathLike[str]) -> Perplexity:
         """The same step with relative model paths made relative to ``base_dir`` (the folder
@@ -223,7 +226,7 @@ def piece_lines(lines: Sequence[str], tokenizer_path: str) -> list[tuple[str, in
     ]
 
 
-@functools.lru_cache(maxsize=8)
+@cached_per_file_version(maxsize=8)
 def load_kenlm(path: str):
     """A KenLM model, loaded once per process."""
     import kenlm
@@ -233,7 +236,7 @@ def load_kenlm(path: str):
     return kenlm.Model(path)
 
 
-@functools.lru_cache(maxsize=8)
+@cached_per_file_version(maxsize=8)
 def load_sentencepiece(path: str):
     """A SentencePiece model, loaded once per process."""
     import sentencepiece
@@ -243,7 +246,7 @@ def load_sentencepiece(path: str):
     return sentencepiece.SentencePieceProcessor(model_file=path)
 
 
-@functools.lru_cache(maxsize=8)
+@cached_per_file_version(maxsize=8)
 def read_cutoffs(path: str) -> dict[str, tuple[float, float]]:
     """``{language: [head, tail]}`` from a cutoffs.json written by ``gristmill lm cutoffs``."""
     file = Path(path)
@@ -253,7 +256,7 @@ def read_cutoffs(path: str) -> dict[str, tuple[float, float]]:
     return {language: (float(v["head"]), float(v["tail"])) for language, v in data.items()}
 
 
-@functools.lru_cache(maxsize=8)
+@cached_per_file_version(maxsize=8)
 def piece_table(path: str) -> list[str]:
     """The piece string of every SentencePiece id (``<unk>`` for the unknown piece)."""
     tokenizer = load_sentencepiece(path)

@@ -14,7 +14,6 @@ draw, so a document gets the same decision on any number of workers, in any orde
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import pyarrow.compute as pc
 import xxhash
 from pydantic import Field
 
-from gristmill.filters.model_files import verify_sha256
+from gristmill.filters.model_files import cached_per_file_version, verify_sha256
 from gristmill.steps import Filter
 
 POSITIVE_LABEL = "hq"
@@ -68,6 +67,9 @@ class QualityClassifier(Filter):
     positive_label: str = POSITIVE_LABEL
     alpha: float = Field(9.0, gt=0, description="shape of the Pareto draw (GPT-3: 9)")
     seed: int = 0
+
+    def input_files(self) -> tuple[str, ...]:
+        return (self.model,)
     threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="keep when score >= threshold instead of drawing"
     )
@@ -99,7 +101,7 @@ class QualityClassifier(Filter):
         return [None if kept else "low_quality" for kept in keep.tolist()]
 
 
-@functools.lru_cache(maxsize=4)
+@cached_per_file_version(maxsize=4)
 def load_classifier(path: str, sha256: str | None = None):
     """A fastText classifier, verified (when a digest is given) and loaded once per process."""
     import fasttext

@@ -24,6 +24,7 @@ from gristmill import __version__
 from gristmill.io.base import Shard
 from gristmill.io.writers import SUFFIXES
 from gristmill.pipelines.config import RunConfig, SourceConfig, Stage, describe_stage, fingerprint
+from gristmill.records import files_digest
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,12 @@ class Segment:
                 "resolution": resolution,
                 "stages": [describe_stage(stage) for stage in self.stages],
                 "collect": describe_stage(self.collect) if self.collect else None,
+                "files": files_digest(
+                    path
+                    for stage in (self.apply, *self.stages, self.collect)
+                    if stage is not None
+                    for path in stage.step.input_files()
+                ),
                 "output": config.output_format if self.is_last else "arrow",
                 "keep_signals": config.keep_signals if self.is_last else True,
                 "write_rejected": config.write_rejected,

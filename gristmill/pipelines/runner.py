@@ -35,6 +35,7 @@ from gristmill.pipelines.plan import (
 )
 from gristmill.pipelines.segment import SegmentTask, run_segment
 from gristmill.pipelines.stats import AccountingError, check_chain, merge_source_stats
+from gristmill.records import files_digest
 from gristmill.steps import GlobalStep
 
 RUN_FILE = "run.json"
@@ -316,8 +317,15 @@ def _resolve(
         raise AccountingError(
             f"global step {step_id!r} received {docs_in} documents but produced no signatures"
         )
-    resolution = fingerprint({"step": step.describe(), "inputs": sorted(fingerprints)})
     target = resolution_dir(config, step_id)
+    resolution = fingerprint(
+        {
+            "step": step.describe(),
+            "inputs": sorted(fingerprints),
+            "files": files_digest(step.input_files()),
+            "state": step.resolution_state(target),
+        }
+    )
     fs, root = url_to_fs(target)
     marker = posixpath.join(root, "_resolved.json")
     if fs.exists(marker):
