@@ -105,6 +105,10 @@ _DROP_META = pd.DataFrame(
 )
 
 
+#: From this many documents on, the edges are shuffled peer to peer (bounded memory) rather
+#: than by the task-based shuffle (faster to start).
+P2P_SHUFFLE_DOCUMENTS = 200_000
+
 def partition_bits(band_rows: int) -> int:
     """Leading key bits to range-partition ``band_rows`` rows into partitions of about
     :data:`ROWS_PER_PARTITION` rows (a power of two, at most ``2**12``)."""
@@ -361,7 +365,7 @@ def _run_phases(
             _verified, files_shared, settings.num_perm, settings.min_jaccard, meta=_EDGE_META
         )
     # the task-based shuffle starts faster; the peer-to-peer one bounds memory at scale
-    shuffle = {"dataframe.shuffle.method": "tasks" if documents < 200_000 else "p2p"}
+    shuffle = {"dataframe.shuffle.method": "tasks" if documents < P2P_SHUFFLE_DOCUMENTS else "p2p"}
     with dask.config.set(shuffle):
         gathered = edges.compute()
     nodes, labels = connected_components(

@@ -247,7 +247,7 @@ def normalized_word_hashes(
     )
     if len(unicode_slot) == 0:
         return hashes, slots_per_text
-    # a token with non-ASCII bytes holds zero or more words once normalised
+    # a token left to the Unicode kernels holds zero or more words once normalised
     unicode_hashes, counts = _unicode_word_hashes(data, unicode_start, unicode_end, unicode_form)
     words_per_slot = np.ones(len(hashes), dtype=np.int64)
     words_per_slot[unicode_slot] = counts
