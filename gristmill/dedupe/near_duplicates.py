@@ -109,6 +109,7 @@ _DROP_META = pd.DataFrame(
 #: than by the task-based shuffle (faster to start).
 P2P_SHUFFLE_DOCUMENTS = 200_000
 
+
 def partition_bits(band_rows: int) -> int:
     """Leading key bits to range-partition ``band_rows`` rows into partitions of about
     :data:`ROWS_PER_PARTITION` rows (a power of two, at most ``2**12``)."""
