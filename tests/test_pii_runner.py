@@ -54,3 +54,26 @@ def test_pii_counts_per_source_in_the_run_stats(tmp_path):
     texts = [text for t in tables for text in t.column("text").to_pylist()]
     assert not any("jane.doe@example.com" in text for text in texts)
     assert all(t.schema.field("pii_spans").type.value_type.num_fields == 4 for t in tables)
+
+
+def test_report_samples_of_stages_before_pii_are_scrubbed(tmp_path):
+    email = "jane.doe@example.com"
+    short = f"Write to {email} today."  # removed by the length filter, before pii
+    long = " ".join(["The mill grinds rye and wheat for the village bakers."] * 6)
+    _write_jsonl(tmp_path / "web", [[short, f"{long} Contact {email} for orders."]])
+    config = {
+        "output": str(tmp_path / "out"),
+        "sources": [
+            {"name": "web", "paths": [str(tmp_path / "web" / "*.jsonl")], "format": "jsonl",
+             "stages": [{"length": {"min_words": 20}}, {"pii": {"ner": "off"}}]},
+        ],
+    }  # fmt: skip
+    with dask_client(workers=1) as client:
+        run = run_pipeline(load_config(write_config(tmp_path / "p.yaml", config)), client)
+
+    stages = {s["stage"]: s for s in run["sources"]["web"]["stages"]}
+    removed = stages["length"]["samples"]["length:too_few_words"]
+    kept = stages["length"]["samples"]["kept"]
+    assert len(removed) == 1 and len(kept) == 1
+    assert email not in removed[0]["text"] and email not in kept[0]["text"]
+    assert "<EMAIL_ADDRESS>" in removed[0]["text"]

@@ -104,6 +104,10 @@ def _context_free(text: str, composing: frozenset[int]) -> bool:
     )
 
 
+def _true(mask: pa.Array) -> np.ndarray:
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False)
+
+
 @cache
 def code_point_table(
     unicode_form: str | None = "NFKC",
@@ -120,29 +124,43 @@ def code_point_table(
         and code not in composing
         and unicodedata.combining(chr(code)) == 0
     ]
-    characters = pa.array([chr(code) for code in candidates])
+    characters = [chr(code) for code in candidates]
     formed = (
-        pc.utf8_normalize(characters, form=unicode_form) if unicode_form else characters
-    ).to_pylist()
-    framed = pa.array([f"a{chr(code)}b" for code in candidates])
-    words = pc.utf8_split_whitespace(normalize_words(framed, unicode_form)).to_pylist()
+        pc.utf8_normalize(pa.array(characters), form=unicode_form).to_pylist()
+        if unicode_form
+        else characters
+    )
+    # a candidate is context-free itself; so must its normal form be, where it differs
+    usable = np.array(
+        [
+            form == char or _context_free(form, composing)
+            for char, form in zip(characters, formed, strict=True)
+        ],
+        dtype=bool,
+    )
+    framed = pa.array([f"a{char}b" for char in characters], pa.large_string())
+    words = pc.utf8_split_whitespace(normalize_words(framed, unicode_form))
+    count = pc.list_value_length(words).to_numpy(zero_copy_only=False)
+    # one word "a<kept>b", or the words "a" and "b" joined by NUL (a separator)
+    joined = pc.binary_join(words, pa.scalar("\x00", pa.large_string()))
+    framed_word = (
+        (count == 1) & _true(pc.starts_with(joined, "a")) & _true(pc.ends_with(joined, "b"))
+    )
+    separating = _true(pc.equal(joined, "a\x00b"))
+    inner = pc.utf8_slice_codeunits(joined, 1, -1)
+    inner_bytes = pc.binary_length(inner).to_numpy(zero_copy_only=False)
 
+    codes = np.array(candidates, dtype=np.int64)
+    kept = usable & framed_word & (inner_bytes > 0)
     kinds = np.full(TABLE_LIMIT, COMPLEX, dtype=np.uint8)
-    outputs: dict[int, bytes] = {}
-    for code, form, pieces in zip(candidates, formed, words, strict=True):
-        if not _context_free(form, composing):
-            continue
-        if pieces == ["a", "b"]:
-            kinds[code] = SPACE
-        elif len(pieces) == 1 and pieces[0][:1] == "a" and pieces[0][-1:] == "b":
-            output = pieces[0][1:-1].encode("utf-8")
-            kinds[code] = KEEP if output else DROP
-            if output:
-                outputs[code] = output
+    kinds[codes[usable & separating]] = SPACE
+    kinds[codes[usable & framed_word & (inner_bytes == 0)]] = DROP
+    kinds[codes[kept]] = KEEP
     lengths = np.zeros(TABLE_LIMIT, dtype=np.int64)
-    for code, output in outputs.items():
-        lengths[code] = len(output)
+    lengths[codes[kept]] = inner_bytes[kept]
     offsets = np.zeros(TABLE_LIMIT + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    data = np.frombuffer(b"".join(outputs[code] for code in sorted(outputs)), dtype=np.uint8)
+    # in code point order, as the offsets are
+    kept_inner = inner.filter(pa.array(kept)).cast(pa.large_binary()).to_pylist()
+    data = np.frombuffer(b"".join(kept_inner), dtype=np.uint8)
     return kinds, offsets, data.copy()

@@ -24,7 +24,7 @@ from fsspec.core import url_to_fs
 from gristmill import __version__
 from gristmill.io.base import Shard
 from gristmill.io.writers import read_marker
-from gristmill.pipelines.config import RunConfig, fingerprint
+from gristmill.pipelines.config import RunConfig, SourceConfig, fingerprint
 from gristmill.pipelines.plan import (
     Segment,
     output_url,
@@ -225,7 +225,18 @@ def _make_task(
         keep_signals=config.keep_signals if segment.is_last else True,
         rejected_urls=rejected,
         fingerprint=task_fingerprint,
+        **_sample_scrubbing(source),
     )
+
+
+def _sample_scrubbing(source: SourceConfig) -> dict[str, Any]:
+    """The source's first ``pii`` step and the ids of the stages before it, whose report
+    samples it scrubs."""
+    for position, stage in enumerate(source.stages):
+        if stage.step.name == "pii":
+            before = frozenset(earlier.id for earlier in source.stages[:position])
+            return {"sample_scrubber": stage.step, "scrubbed_stage_ids": before}
+    return {}
 
 
 def _run_phase(

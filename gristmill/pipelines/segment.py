@@ -47,6 +47,9 @@ class SegmentTask:
     rejected_urls: dict[str, str] | None
     fingerprint: str
     batch_docs: int = 1024
+    #: the source's ``pii`` step, which scrubs the report samples of the stages before it
+    sample_scrubber: Any = None
+    scrubbed_stage_ids: frozenset[str] = frozenset()
 
 
 class _RejectedWriters:
@@ -97,7 +100,9 @@ def _timed(iterator: Iterator[pa.Table], stats: StageStats) -> Iterator[pa.Table
         yield batch
 
 
-def _run_stage(stage: Stage, stats: StageStats, batch: pa.Table, run: Any) -> StepResult:
+def _run_stage(
+    stage: Stage, stats: StageStats, batch: pa.Table, run: Any, task: SegmentTask
+) -> StepResult:
     wall, cpu = time.perf_counter(), time.process_time()
     stats.docs_in += batch.num_rows
     stats.bytes_in += text_bytes(batch)
@@ -109,7 +114,8 @@ def _run_stage(stage: Stage, stats: StageStats, batch: pa.Table, run: Any) -> St
     stats.wall_s += time.perf_counter() - wall
     stats.cpu_s += time.process_time() - cpu
     _observe_signals(stage, stats, batch.schema.names, result)
-    _keep_samples(stats, result)
+    scrubber = task.sample_scrubber if stage.id in task.scrubbed_stage_ids else None
+    _keep_samples(stats, result, scrubber)
     return result
 
 
@@ -130,13 +136,21 @@ def _observe_signals(
         stats.signals[column] = summary if previous is None else merge_histograms(previous, summary)
 
 
-def _keep_samples(stats: StageStats, result: StepResult) -> None:
+def _keep_samples(stats: StageStats, result: StepResult, scrubber: Any = None) -> None:
+    """Keep the first documents kept and removed per reason for the report; a stage before
+    the ``pii`` step has them scrubbed as that step would (the report must not show what
+    the run removes from its output)."""
+
     def sample(table: pa.Table, key: str) -> None:
         have = stats.samples.setdefault(key, [])
-        for row in (
-            table.slice(0, SAMPLES_PER_KEY - len(have)).select(["id", "url", "text"]).to_pylist()
-        ):
-            have.append({**row, "text": row["text"][:SAMPLE_CHARS]})
+        rows = table.slice(0, SAMPLES_PER_KEY - len(have)).select(["id", "url", "text"])
+        rows = rows.to_pylist()
+        # twice the shown length, so that a span cut at the scrubbing edge is not shown
+        texts = [row["text"][: 2 * SAMPLE_CHARS] for row in rows]
+        if scrubber is not None and texts:
+            texts = scrubber.scrub(texts).texts
+        for row, text in zip(rows, texts, strict=True):
+            have.append({**row, "text": text[:SAMPLE_CHARS]})
 
     if len(stats.samples.get("kept", [])) < SAMPLES_PER_KEY and result.kept.num_rows:
         sample(result.kept, "kept")
@@ -189,6 +203,7 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
                     stage_stats[0],
                     batch,
                     lambda b, step=step: step.apply(b, apply_state, task.apply.id),
+                    task,
                 )
                 rejected.write(task.apply.id, result.rejected)
                 batch = result.kept
@@ -201,6 +216,7 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
                     stage_stats[position + offset],
                     batch,
                     lambda b, step=step, stage=stage: step.process(b, stage.id),
+                    task,
                 )
                 rejected.write(stage.id, result.rejected)
                 batch = result.kept
