@@ -1,0 +1,31 @@
+"""The ways in: ``python -m gristmill`` and the Dask dashboard link printed by ``run``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.request
+
+import pytest
+
+from gristmill.pipelines.runner import dask_client
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gristmill", "--help"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: gristmill" in result.stdout
+
+
+@pytest.mark.integration
+def test_dashboard_link_serves_the_status_page() -> None:
+    """The link ``gristmill run`` prints answers (bokeh is installed, so it is not dead)."""
+    with dask_client(workers=1) as client:
+        link = client.dashboard_link
+        with urllib.request.urlopen(link, timeout=60) as response:
+            body = response.read().decode("utf-8", "replace")
+            assert response.status == 200
+    assert "needs bokeh" not in body
+    assert "Dask" in body
