@@ -16,6 +16,15 @@ from gristmill import __version__
 
 console = Console(stderr=True)
 
+
+def stdout_console() -> Console:
+    """A console for tables on stdout: the terminal's width on a terminal, and wide enough
+    for every column when written to a log or a pipe (rich would cut it at 80)."""
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=400)
+
+
 #: Modules that add subcommands: each has ``register(commands)`` which adds its parsers
 #: and sets ``handler=callable(args) -> int`` on them (``parser.set_defaults``).
 COMMAND_MODULES: list[str] = [
@@ -129,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "inspect":
             from gristmill.report.summary import inspect_path
 
-            inspect_path(args.path, args.docs, Console())
+            inspect_path(args.path, args.docs, stdout_console())
             return 0
         if args.command == "report":
             return _report(args)
@@ -162,7 +171,7 @@ def _report(args: argparse.Namespace) -> int:
     target = Path(args.out) if args.out else Path(args.run_dir) / "report" / "compare.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")
-    print_comparison(rows, Console())
+    print_comparison(rows, stdout_console())
     console.print(f"comparison: [bold]{target}[/]")
     return 0
 
@@ -206,7 +215,7 @@ def _run(config_path: str, args: argparse.Namespace, output: str | None = None) 
             except RunFailed as error:
                 console.print(f"[red]run failed[/]: {error}")
                 return 1
-    print_run_summary(run, Console())
+    print_run_summary(run, stdout_console())
     console.print(f"output: [bold]{config.output}[/]")
     console.print(f"report: [bold]{write_report(config.output)}[/]")
     return 0
