@@ -1,11 +1,12 @@
 # make demo   — build a small corpus from this Python installation and run the demo preset
 # make test   — ruff + the test suite (creates .venv with the test extras if missing)
+# make docs   — the docs site (step reference generated from the step classes) in site/
 # make bench  — benchmarks against peers (datatrove, ...) in a separate .venv-bench
 PYTHON ?= python3
 VENV ?= .venv
 BENCH_VENV ?= .venv-bench
 
-.PHONY: demo test lint bench clean kenlm-tools
+.PHONY: demo test lint bench clean kenlm-tools docs
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -47,3 +48,7 @@ kenlm-tools: $(VENV)/.installed
 
 clean:
 	rm -rf demo-out .pytest_cache .ruff_cache
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/python -m pip install -q -e ".[docs]"
+	$(VENV)/bin/python scripts/build_docs.py

@@ -2,11 +2,18 @@
 
 A new step is one class in its stage package plus one line here. Classes are imported on
 first use, so that a step's heavy dependencies load only when a config names it.
+
+Steps of other packages join without editing this file: either a package declares them in
+the ``gristmill.steps`` entry-point group (``my_step = "my_package.steps:MyStep"`` under
+``[project.entry-points."gristmill.steps"]`` in its pyproject), or code decorates the class
+with :func:`register_step`. The class must be importable by the Dask workers (a module of an
+installed package, or one on their ``sys.path``).
 """
 
 from __future__ import annotations
 
 import importlib
+from importlib.metadata import entry_points
 
 READERS: dict[str, str] = {
     "warc": "gristmill.io.warc:WarcReader",
@@ -44,6 +51,34 @@ STEPS: dict[str, str] = {
     # privacy reduction
     "pii": "gristmill.pii.step:PiiScrub",
 }
+
+
+#: the entry-point group through which installed packages add steps
+ENTRY_POINT_GROUP = "gristmill.steps"
+
+
+def _add_entry_point_steps() -> None:
+    for entry_point in entry_points(group=ENTRY_POINT_GROUP):
+        STEPS.setdefault(entry_point.name, entry_point.value)
+
+
+_add_entry_point_steps()
+
+
+def register_step(name: str):
+    """Class decorator: make a :class:`~gristmill.steps.Step` subclass usable as ``name`` in
+    configs and pipelines (sets its ``name``, the prefix of its signals and reasons)."""
+
+    def register(cls: type) -> type:
+        known = STEPS.get(name)
+        path = f"{cls.__module__}:{cls.__qualname__}"
+        if known is not None and known != path:
+            raise ValueError(f"step name {name!r} is already taken by {known}")
+        cls.name = name
+        STEPS[name] = path
+        return cls
+
+    return register
 
 
 def _load(table: dict[str, str], name: str, kind: str) -> type:
