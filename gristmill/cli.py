@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "gristmill.filters.lm_command",
     "gristmill.filters.classifier_command",
     "gristmill.pipelines.steps_command",
+    "gristmill.pipelines.init_command",
 ]
 
 

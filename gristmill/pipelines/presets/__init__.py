@@ -1,9 +1,17 @@
-"""Ready-made pipeline configs (``demo.yaml``, ...); ``preset_path(name)`` finds one."""
+"""Ready-made pipeline configs: the demo and recipes of published pipelines (C4, Gopher,
+RefinedWeb, FineWeb, The Stack, books, ...), each citing its source in its header;
+``preset_path(name)`` finds one, ``gristmill init NAME`` writes one out for editing."""
 
 from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+
+
+def preset_names() -> list[str]:
+    """Every preset shipped with gristmill, by name."""
+    folder = Path(str(resources.files(__package__)))
+    return sorted(path.stem for path in folder.glob("*.yaml"))
 
 
 def preset_path(name: str) -> Path:
