@@ -106,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("run_dir")
     report.add_argument("other_run_dir", nargs="?")
-    report.add_argument("--out", help="where to write the comparison page (default: A/report/)")
+    report.add_argument(
+        "--out",
+        help="folder for the comparison page (it writes compare.html there), or a path "
+        "ending in .html (default: A/report/)",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -170,7 +174,9 @@ def _report(args: argparse.Namespace) -> int:
         console.print(f"report: [bold]{write_report(args.run_dir)}[/]")
         return 0
     rows, page = compare_runs(args.run_dir, args.other_run_dir)
-    target = Path(args.out) if args.out else Path(args.run_dir) / "report" / "compare.html"
+    target = Path(args.out) if args.out else Path(args.run_dir) / "report"
+    if target.suffix.lower() not in (".html", ".htm"):
+        target = target / "compare.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(page, encoding="utf-8")
     print_comparison(rows, stdout_console())

@@ -95,6 +95,8 @@ def test_compare_two_runs(runs, tmp_path):
     assert length["docs_out_b"] == 0 and length["change"] == -length["docs_out_a"]
     assert main(["report", str(normal), str(strict), "--out", str(tmp_path / "c.html")]) == 0
     assert "Run comparison" in (tmp_path / "c.html").read_text()
+    assert main(["report", str(normal), str(strict), "--out", str(tmp_path / "dir")]) == 0
+    assert "Run comparison" in (tmp_path / "dir" / "compare.html").read_text()
 
 
 @pytest.mark.skipif(
@@ -118,3 +120,64 @@ def test_page_opens_in_headless_chromium_and_shows_the_funnel(runs, tmp_path):
     bar = np.array([0x3B, 0x6E, 0xA8]) / 255
     matches = np.all(np.abs(pixels - bar) < 0.03, axis=-1)
     assert matches.sum() > 2000, "no funnel chart visible in the screenshot"
+
+
+def test_report_separates_kept_and_removed_and_stays_small(runs):
+    normal, _ = runs
+    stats = json.loads((normal / "report" / "stats.json").read_text())
+    length = stats["sources"]["web"]["stages"][2]
+    words = length["signals"]["length_words"]
+    assert sum(words["removed_bins"].values()) == length["removed_total"] > 0
+    page_path = normal / "report" / "report.html"
+    page = page_path.read_text()
+    assert page_path.stat().st_size < 1_000_000
+    assert page.count("<details class='section'") >= 6  # every section folds
+    assert "src='signal-web-length_words.png'" in page
+    assert (normal / "report" / "signal-web-length_words.png").exists()
+    assert re.search(r"started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", page)
+    assert not re.search(r"1,7\d\d,\d{3},\d{3}\.", page), "a timestamp shown as a number"
+
+
+def test_thresholds_are_read_off_parameters_by_signal_name():
+    from gristmill.report.stats import thresholds_from_parameters
+
+    marks = thresholds_from_parameters(
+        {"min_words": 50, "max_words": 100_000, "min_stop_words": 2, "line_punct_thr": 0.12,
+         "dup_line_frac": 0.3, "drop_xml": True, "languages": ["en"]}
+    )  # fmt: skip
+    assert marks["words"] == [50.0, 100_000.0] and marks["stop_words"] == [2.0]
+    assert marks["line_punct"] == [0.12] and marks["dup_line_frac"] == [0.3]
+    assert "drop_xml" not in marks and "languages" not in marks
+
+
+def test_score_of_one_is_binned_at_or_below_one():
+    import pyarrow as pa
+
+    from gristmill.pipelines.signal_stats import UNIVERSAL_EDGES, histogram
+
+    summary = histogram(pa.array([1.0, 1.0, 0.5, 0.0]))
+    top = max(int(i) for i in summary["bins"])
+    assert UNIVERSAL_EDGES[top + 1] == 1.0  # the bin (0.95, 1.0], not one above 1.0
+    assert summary["bins"][str(top)] == 2
+
+
+def test_pii_languages_and_flat_signals_sections():
+    from gristmill.report.html import render_report
+
+    numeric_flat = {"kind": "numeric", "edges": "universal", "bins": {"3": 7}, "n": 7,
+                    "sum": 7.0, "min": 1.0, "max": 1.0, "thresholds": []}  # fmt: skip
+    stage = {"stage": "lid", "docs_in": 7, "docs_out": 7, "bytes_in": 1, "bytes_out": 1,
+             "removed": {}, "removed_total": 0, "wall_s": 1.0, "cpu_s": 1.0, "docs_per_s": 7.0,
+             "counters": {"found:PHONE_NUMBER": 4, "found:EMAIL_ADDRESS": 2},
+             "signals": {"lid_lang": {"kind": "categorical", "counts": {"en": 5, "zh": 2}},
+                         "lid_flat": numeric_flat}, "samples": {}}  # fmt: skip
+    stats = {"output": "o", "started": 1_796_544_631.36, "wall_s": 75.0,
+             "totals": {"docs_in": 7, "docs_out": 7, "bytes_out": 1},
+             "sources": {"web": {"stages": [stage]}}, "global_steps": {
+                 "minhash": {"dropped": 3, "cluster_sizes": {"2": 2, "3": 1}}}}  # fmt: skip
+    page, charts = render_report(stats)
+    assert "PHONE_NUMBER" in page and "EMAIL_ADDRESS" in page
+    assert "en 5 (71%), zh 2 (29%)" in page
+    assert "lid_flat: all 7 documents: 1" in page and "signal-web-lid_flat.png" not in charts
+    assert "cluster size" in page
+    assert "2026-12-06" in page and "1 min 15.0 s" in page

@@ -176,6 +176,12 @@ class GopherRepetition(Filter):
             raise ValueError(f"n-gram sizes must lie between 1 and {len(_MULTIPLIERS)}")
         return value
 
+    def thresholds(self) -> dict[str, list[float]]:
+        """The n-gram limits by signal name (the fractions match their signals by name)."""
+        marks = {f"top_{n}_gram_char_frac": [v] for n, v in self.top_n_grams.items()}
+        marks.update({f"dup_{n}_gram_char_frac": [v] for n, v in self.dup_n_grams.items()})
+        return marks
+
     def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
         texts = batch.column("text").to_pylist()
         size = len(texts)

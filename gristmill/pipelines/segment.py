@@ -122,18 +122,24 @@ def _run_stage(
 def _observe_signals(
     stage: Stage, stats: StageStats, columns_before: list[str], result: StepResult
 ) -> None:
-    """Histogram the signal columns this stage added, over kept and removed documents."""
+    """Histogram the signal columns this stage added, over all the documents it measured
+    and, separately, over those it removed."""
     declared = getattr(stage.step, "signal_bins", {})
     for column in result.kept.column_names:
         if column in columns_before or not column.startswith(f"{stage.id}_"):
             continue
         values = result.kept.column(column)
-        if result.rejected is not None and column in result.rejected.column_names:
-            values = pa.chunked_array(values.chunks + result.rejected.column(column).chunks)
         signal = column[len(stage.id) + 1 :]
-        summary = histogram(values, declared.get(signal))
-        previous = stats.signals.get(column)
-        stats.signals[column] = summary if previous is None else merge_histograms(previous, summary)
+        if result.rejected is not None and column in result.rejected.column_names:
+            removed = result.rejected.column(column)
+            values = pa.chunked_array(values.chunks + removed.chunks)
+            _merge_into(stats.signals_removed, column, histogram(removed, declared.get(signal)))
+        _merge_into(stats.signals, column, histogram(values, declared.get(signal)))
+
+
+def _merge_into(summaries: dict[str, Any], column: str, summary: dict[str, Any]) -> None:
+    previous = summaries.get(column)
+    summaries[column] = summary if previous is None else merge_histograms(previous, summary)
 
 
 def _keep_samples(stats: StageStats, result: StepResult, scrubber: Any = None) -> None:

@@ -1,8 +1,8 @@
 """Signal distributions with fixed bins, so that per-shard histograms merge by summation.
 
-Numeric signals use the bins a step declares (``Filter.signal_bins``) or a universal set:
-negatives, 20 linear bins over [0, 1] (scores and fractions), then 10 log bins per decade
-up to 10^9 (counts, lengths, perplexities). Only non-empty bins are stored. Text signals
+Numeric signals use the bins a step declares (``Filter.signal_bins``) or a universal set of
+right-closed bins ``(a, b]``: (-inf, 0], 20 linear bins over (0, 1] (scores and fractions),
+then 10 log bins per decade up to 10^9 (counts, lengths, perplexities). Only non-empty bins are stored. Text signals
 (a language code, a bucket name) are counted by value, the most frequent kept.
 """
 
@@ -34,7 +34,8 @@ def histogram(
         numbers = pc.drop_null(values.cast(pa.float64())).to_numpy(zero_copy_only=False)
         numbers = numbers[~np.isnan(numbers)]
         bins = np.asarray(edges if edges is not None else UNIVERSAL_EDGES, dtype=np.float64)
-        positions = np.searchsorted(bins, numbers, side="right") - 1
+        # right-closed bins (a, b]: a score of exactly 1.0 falls in (0.95, 1.0], not above it
+        positions = np.searchsorted(bins, numbers, side="left") - 1
         positions = np.clip(positions, 0, len(bins) - 2)
         counts = np.bincount(positions, minlength=len(bins) - 1)
         return {

@@ -36,6 +36,8 @@ class StageStats:
     cpu_s: float = 0.0
     #: signal column → mergeable histogram (see :mod:`gristmill.pipelines.signal_stats`)
     signals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the same histograms over the documents this stage removed (kept = all - removed)
+    signals_removed: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: "kept" or a removal reason → a few example documents (id, url, start of text)
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
@@ -56,9 +58,11 @@ class StageStats:
         self.counters.update(other.counters)
         self.wall_s += other.wall_s
         self.cpu_s += other.cpu_s
-        for name, summary in other.signals.items():
-            mine = self.signals.get(name)
-            self.signals[name] = summary if mine is None else merge_histograms(mine, summary)
+        for mine, theirs in ((self.signals, other.signals),
+                             (self.signals_removed, other.signals_removed)):  # fmt: skip
+            for name, summary in theirs.items():
+                have = mine.get(name)
+                mine[name] = summary if have is None else merge_histograms(have, summary)
         for key, documents in other.samples.items():
             merged = self.samples.get(key, []) + documents
             self.samples[key] = sorted(merged, key=lambda doc: doc["id"])[:SAMPLES_PER_KEY]
@@ -75,6 +79,7 @@ class StageStats:
             "wall_s": round(self.wall_s, 6),
             "cpu_s": round(self.cpu_s, 6),
             "signals": self.signals,
+            "signals_removed": self.signals_removed,
             "samples": self.samples,
         }
 
@@ -91,6 +96,7 @@ class StageStats:
             wall_s=data["wall_s"],
             cpu_s=data["cpu_s"],
             signals=data.get("signals", {}),
+            signals_removed=data.get("signals_removed", {}),
             samples=data.get("samples", {}),
         )
 

@@ -9,13 +9,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 COLORS = ["#3b6ea8", "#d9822b", "#4d9a5b", "#b04a5a", "#7b5ea7", "#8c6d46", "#5aa3a3"]
 
 
-def _png(figure) -> bytes:
+def _png(figure, dpi: int = 110) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(figure)
     return buffer.getvalue()
 
@@ -40,7 +41,7 @@ def funnel_chart(stats: dict[str, Any]) -> bytes:
             title += f" ({source['tokens']:,} tokens out)"
         axis.set_title(title, fontsize=10)
         axis.set_ylim(0, max(values + [1]) * 1.15)
-    figure.suptitle("Funnel: documents through the stages", fontsize=11)
+    figure.suptitle("Funnel: documents through the stages", fontsize=11, y=1.04)
     return _png(figure)
 
 
@@ -68,21 +69,32 @@ def reasons_chart(stats: dict[str, Any]) -> bytes | None:
     return _png(figure)
 
 
-def signal_chart(column: str, summary: dict[str, Any]) -> bytes | None:
-    """A histogram of one signal; thresholds as dashed red lines."""
-    figure, axis = plt.subplots(figsize=(4.6, 2.8))
+def single_bin(summary: dict[str, Any]) -> bool:
+    """All values in one bin (a constant, a boolean that never varies): a histogram would
+    show one bar, so the report states the value instead."""
+    if summary["kind"] == "numeric":
+        return len(summary["bins"]) <= 1
+    if summary["kind"] == "categorical":
+        return len(summary["counts"]) <= 1
+    return True
+
+
+def signal_chart(column: str, summary: dict[str, Any], dpi: int = 72) -> bytes | None:
+    """A histogram of one signal, documents kept and removed by the step stacked in two
+    colours; the step's thresholds as dashed red lines. None for a single-bin signal."""
+    if single_bin(summary):
+        return None
+    figure, axis = plt.subplots(figsize=(4.2, 2.5))
     if summary["kind"] == "categorical":
         items = sorted(summary["counts"].items(), key=lambda item: -item[1])[:20]
-        if not items:
-            plt.close(figure)
-            return None
         axis.bar([k for k, _ in items], [v for _, v in items], color=COLORS[0])
         axis.tick_params(axis="x", rotation=60, labelsize=7)
-    elif summary["kind"] == "numeric" and summary["bins"]:
+    else:
         edges = summary["edges"]
+        removed_bins = summary.get("removed_bins", {})
         used = sorted(int(i) for i in summary["bins"])
         low_edge = edges[used[0]] if edges[used[0]] is not None else (summary["min"] or 0.0)
-        lefts, widths, heights = [], [], []
+        lefts, widths, kept, removed = [], [], [], []
         for index in used:
             left = edges[index] if edges[index] is not None else low_edge
             right = (
@@ -90,23 +102,24 @@ def signal_chart(column: str, summary: dict[str, Any]) -> bytes | None:
             )
             lefts.append(left)
             widths.append(max(right - left, 1e-9))
-            heights.append(summary["bins"][str(index)])
-        axis.bar(lefts, heights, width=widths, align="edge", color=COLORS[0], edgecolor="white")
-        if (
-            lefts
-            and min(lefts) > 0
-            and max(left + width for left, width in zip(lefts, widths, strict=True)) / min(lefts)
-            > 50
-        ):
+            gone = removed_bins.get(str(index), 0)
+            removed.append(gone)
+            kept.append(summary["bins"][str(index)] - gone)
+        style = {"width": widths, "align": "edge", "edgecolor": "white"}
+        axis.bar(lefts, kept, color=COLORS[0], label="kept", **style)
+        if any(removed):
+            axis.bar(lefts, removed, bottom=kept, color=COLORS[1], label="removed", **style)
+            axis.legend(fontsize=7, frameon=False)
+        right_end = max(left + width for left, width in zip(lefts, widths, strict=True))
+        if lefts and min(lefts) > 0 and right_end / min(lefts) > 50:
             axis.set_xscale("log")
+            axis.xaxis.set_minor_formatter(NullFormatter())
         for threshold in summary.get("thresholds", []):
             axis.axvline(threshold, color="#c0392b", linestyle="--", linewidth=1.2)
-    else:
-        plt.close(figure)
-        return None
     axis.set_title(column, fontsize=9)
     axis.set_ylabel("documents", fontsize=8)
-    return _png(figure)
+    axis.tick_params(labelsize=7)
+    return _png(figure, dpi)
 
 
 def mixture_chart(weights: dict[str, float], realised: dict[str, float]) -> bytes | None:

@@ -9,9 +9,13 @@ from __future__ import annotations
 import base64
 import html
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from gristmill.report.charts import funnel_chart, mixture_chart, reasons_chart, signal_chart
+
+#: a realised mixture share further than this from its weight is highlighted
+MIXTURE_TOLERANCE = 0.005
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
@@ -22,6 +26,10 @@ img{max-width:100%}.grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{margin
 pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.8em;max-height:40em}
 details{margin:.3em 0}summary{cursor:pointer}.doc{white-space:pre-wrap;font-size:.85em;background:#fafafa;border-left:3px solid #ccc;padding:.4em .8em}
 .muted{color:#777}
+details.section>summary{list-style:none}details.section>summary h2{display:inline-block}
+details.section>summary::before{content:"▸ ";color:#888}details.section[open]>summary::before{content:"▾ "}
+.grid figure{width:320px}.grid figcaption{font-size:.8em}.flat{font-size:.85em;color:#555}
+tr.off td{background:#fdecea}
 """
 
 
@@ -40,10 +48,39 @@ def _num(value: Any, path: str, digits: int | None = None) -> str:
     return f'<td class="n" data-stat="{path}">{shown}</td>'
 
 
+def _when(seconds: float | None) -> str:
+    if not isinstance(seconds, int | float):
+        return "–"
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _duration(seconds: float | None) -> str:
+    if not isinstance(seconds, int | float):
+        return "–"
+    minutes, rest = divmod(float(seconds), 60)
+    hours, minutes = divmod(int(minutes), 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min {rest:04.1f} s" if minutes else f"{rest:.1f} s"
+
+
+def _section(title: str, body: str, open_: bool = True, anchor: str = "") -> str:
+    """A section that folds: its heading is the summary of a <details> element."""
+    ident = f' id="{anchor}"' if anchor else ""
+    state = " open" if open_ else ""
+    return (
+        f"<details class='section'{ident}{state}><summary><h2>{html.escape(title)}</h2>"
+        f"</summary>{body}</details>"
+    )
+
+
 def _kv_table(data: dict[str, Any], path: str) -> str:
     rows = []
     for key, value in data.items():
         here = f"{path}.{key}"
+        if key == "started" and isinstance(value, int | float):
+            rows.append(f"<tr><th>{html.escape(key)}</th><td>{_when(value)}</td></tr>")
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float):
             shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
             if len(shown) > 300:
@@ -55,7 +92,10 @@ def _kv_table(data: dict[str, Any], path: str) -> str:
 
 
 def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
-    """The page and the PNG charts it embeds (also written beside it)."""
+    """The page and the PNG charts of the run. The funnel, reasons and mixture charts are
+    embedded in the page; the per-signal histograms are files beside it (``signal-*.png``),
+    loaded lazily, so the page stays small (well under 1 MB) however many signals a run has.
+    """
     charts: dict[str, bytes] = {"funnel.png": funnel_chart(stats)}
     parts = [
         "<!doctype html><html><head><meta charset='utf-8'>",
@@ -63,6 +103,7 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
         f"<style>{STYLE}</style></head><body>",
         "<h1>gristmill run report</h1>",
         f"<p class='muted'>output <code>{html.escape(str(stats.get('output')))}</code> · "
+        f"started {_when(stats.get('started'))} · took {_duration(stats.get('wall_s'))} · "
         f"gristmill {html.escape(str(stats.get('gristmill_version')))} · config "
         f"<code>{html.escape(str(stats.get('config_fingerprint', ''))[:16])}</code></p>",
         "<table><tr><th>documents in</th><th>documents out</th><th>MB out</th><th>wall s</th></tr><tr>",
@@ -71,9 +112,37 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
         f"<td class='n'>{stats['totals']['bytes_out'] / 1e6:,.2f}</td>",
         _num(stats.get("wall_s"), "wall_s", 1),
         "</tr></table>",
-        "<h2>Funnel</h2>",
-        _img(charts["funnel.png"], "funnel of documents through the stages", "funnel"),
     ]
+    mixture = stats.get("mixture")
+    parts.append(_section("Funnel", _funnel_body(stats, charts), anchor="funnel-section"))
+    parts.append(_section("Removal reasons", _reasons_body(stats, charts), anchor="reasons"))
+    languages = _languages_body(stats)
+    if languages:
+        parts.append(_section("Languages", languages, anchor="languages"))
+    pii = _pii_body(stats)
+    if pii:
+        parts.append(_section("PII found", pii, anchor="pii"))
+    parts.append(_section("Signals", _signals_body(stats, charts), open_=False, anchor="signals"))
+    if stats.get("global_steps"):
+        body = "".join(
+            f"<h3>{html.escape(step_id)}</h3>"
+            + _kv_table(summary, f"global_steps.{step_id}")
+            + _cluster_sizes(summary)
+            for step_id, summary in stats["global_steps"].items()
+        )
+        parts.append(_section("Global steps (dedup, decontamination)", body, anchor="global"))
+    parts.append(_section("Tokenizer", _tokenizer_section(stats.get("tokenizer")),
+                          anchor="tokenizer"))  # fmt: skip
+    parts.append(_section("Mixture", _mixture_body(mixture, charts), anchor="mixture-section"))
+    parts.append(_section("Sample documents", _samples_body(stats), open_=False, anchor="samples"))
+    config = html.escape(json.dumps(stats.get("config"), indent=2, ensure_ascii=False))
+    parts.append(_section("Configuration", f"<pre>{config}</pre>", open_=False, anchor="config"))
+    parts.append("</body></html>")
+    return "\n".join(parts), charts
+
+
+def _funnel_body(stats: dict[str, Any], charts: dict[str, bytes]) -> str:
+    parts = [_img(charts["funnel.png"], "funnel of documents through the stages", "funnel")]
     for name, source in stats["sources"].items():
         base = f"sources.{name}"
         parts.append(f"<h3>{html.escape(name)}</h3><table><tr><th>stage</th><th>docs in</th>"
@@ -97,8 +166,11 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
         if source.get("tokens") is not None:
             parts.append("<p>tokens out: <span data-stat='"
                          f"{base}.tokens'>{source['tokens']:,}</span></p>")  # fmt: skip
+    return "".join(parts)
 
-    parts.append("<h2>Removal reasons</h2>")
+
+def _reasons_body(stats: dict[str, Any], charts: dict[str, bytes]) -> str:
+    parts = []
     reasons_png = reasons_chart(stats)
     if reasons_png is not None:
         charts["reasons.png"] = reasons_png
@@ -111,54 +183,120 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
                 parts.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(stage['stage'])}</td>"
                              f"<td>{html.escape(reason)}</td>{_num(count, path)}</tr>")  # fmt: skip
     parts.append("</table>")
+    return "".join(parts)
 
-    parts.append("<h2>Signals</h2><p class='muted'>Histograms over every document a filter "
-                 "measured (kept and removed); dashed red lines mark its thresholds.</p>")  # fmt: skip
-    figures = []
+
+def _languages_body(stats: dict[str, Any]) -> str:
+    """Documents per language (the ``lid`` step's ``lid_lang`` signal), per source."""
+    rows = []
     for name, source in stats["sources"].items():
         for stage in source["stages"]:
             for column, summary in stage["signals"].items():
+                if not column.endswith("_lang") or summary["kind"] != "categorical":
+                    continue
+                total = sum(summary["counts"].values()) or 1
+                top = sorted(summary["counts"].items(), key=lambda item: -item[1])[:15]
+                cells = ", ".join(f"{html.escape(k)} {v:,} ({v / total:.0%})" for k, v in top)
+                rows.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(column)}</td>"
+                            f"<td>{total:,}</td><td>{cells}</td></tr>")  # fmt: skip
+    if not rows:
+        return ""
+    return ("<table><tr><th>source</th><th>signal</th><th>documents</th>"
+            "<th>languages (most frequent first)</th></tr>" + "".join(rows) + "</table>")  # fmt: skip
+
+
+def _pii_body(stats: dict[str, Any]) -> str:
+    """PII found per entity type and source (the ``pii`` step's ``found:<ENTITY>`` counters)."""
+    rows = []
+    for name, source in stats["sources"].items():
+        for index, stage in enumerate(source["stages"]):
+            for counter, count in stage.get("counters", {}).items():
+                if counter.startswith("found:"):
+                    path = f"sources.{name}.stages.{index}.counters.{counter}"
+                    rows.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(stage['stage'])}"
+                                f"</td><td>{html.escape(counter[6:])}</td>{_num(count, path)}</tr>")  # fmt: skip
+    if not rows:
+        return ""
+    return ("<table><tr><th>source</th><th>stage</th><th>entity</th><th>found</th></tr>"
+            + "".join(rows) + "</table>")  # fmt: skip
+
+
+def _signals_body(stats: dict[str, Any], charts: dict[str, bytes]) -> str:
+    parts = ["<p class='muted'>Histograms over every document a filter measured: kept in blue, "
+             "removed by that filter in orange; dashed red lines mark its thresholds. A signal "
+             "whose values all fall in one bin is stated instead of drawn.</p>"]  # fmt: skip
+    for name, source in stats["sources"].items():
+        figures, flat = [], []
+        for stage in source["stages"]:
+            for column, summary in stage["signals"].items():
+                if summary["kind"] not in ("numeric", "categorical"):
+                    continue
                 png = signal_chart(f"{name} · {column}", summary)
                 if png is None:
+                    flat.append(f"<li>{html.escape(column)}: {_flat_summary(summary)}</li>")
                     continue
                 file_name = f"signal-{name}-{column}.png"
                 charts[file_name] = png
                 marks = ", ".join(f"{t:g}" for t in summary.get("thresholds", []))
-                caption = f"{html.escape(name)} · {html.escape(column)}" + (
-                    f" (thresholds {marks})" if marks else ""
-                )
-                figures.append(
-                    f"<figure>{_img(png, column)}<figcaption>{caption}</figcaption></figure>"
-                )
-    parts.append(
-        "<div class='grid'>" + "".join(figures) + "</div>"
-        if figures
-        else "<p>No signal columns.</p>"
-    )
+                caption = html.escape(column) + (f" (thresholds {marks})" if marks else "")
+                figures.append(f"<figure><img loading='lazy' alt='{html.escape(column)}' "
+                               f"src='{html.escape(file_name)}'><figcaption>{caption}"
+                               "</figcaption></figure>")  # fmt: skip
+        count = len(figures) + len(flat)
+        body = "<div class='grid'>" + "".join(figures) + "</div>" if figures else ""
+        if flat:
+            body += "<ul class='flat'>" + "".join(flat) + "</ul>"
+        parts.append(f"<details><summary><b>{html.escape(name)}</b> · {count} signals</summary>"
+                     f"{body or '<p>No signal columns.</p>'}</details>")  # fmt: skip
+    return "".join(parts)
 
-    if stats.get("global_steps"):
-        parts.append("<h2>Global steps</h2>")
-        for step_id, summary in stats["global_steps"].items():
-            parts.append(
-                f"<h3>{html.escape(step_id)}</h3>" + _kv_table(summary, f"global_steps.{step_id}")
-            )
 
-    parts.append("<h2>Tokenizer</h2>")
-    parts.append(_tokenizer_section(stats.get("tokenizer")))
+def _flat_summary(summary: dict[str, Any]) -> str:
+    if summary["kind"] == "categorical":
+        items = list(summary["counts"].items())
+        return f"all {items[0][1]:,} documents: {html.escape(str(items[0][0]))}" if items else "–"
+    if summary["n"] == 0:
+        return "no values"
+    low, high = summary["min"], summary["max"]
+    value = f"{low:g}" if low == high else f"{low:g} to {high:g}"
+    return f"all {summary['n']:,} documents: {value}"
 
-    parts.append("<h2>Mixture</h2>")
-    mixture = stats.get("mixture")
-    if mixture:
-        weights, realised = mixture_shares(mixture)
-        png = mixture_chart(weights, realised)
-        if png is not None:
-            charts["mixture.png"] = png
-            parts.append(_img(png, "mixture weights vs realised tokens", "mixture"))
-        parts.append(_kv_table(mixture, "mixture"))
-    else:
-        parts.append("<p>No mixture stage in this run.</p>")
 
-    parts.append("<h2>Sample documents</h2>")
+def _cluster_sizes(summary: dict[str, Any]) -> str:
+    sizes = summary.get("cluster_sizes")
+    if not isinstance(sizes, dict) or not sizes:
+        return ""
+    cells = "".join(f"<tr><td class='n'>{html.escape(str(size))}</td><td class='n'>{count:,}</td>"
+                    "</tr>" for size, count in sorted(sizes.items(), key=lambda i: int(i[0])))  # fmt: skip
+    return ("<table><tr><th>cluster size (documents)</th><th>clusters</th></tr>" + cells
+            + "</table>")  # fmt: skip
+
+
+def _mixture_body(mixture: dict[str, Any] | None, charts: dict[str, bytes]) -> str:
+    if not mixture:
+        return "<p>No mixture stage in this run.</p>"
+    parts = []
+    weights, realised = mixture_shares(mixture)
+    png = mixture_chart(weights, realised)
+    if png is not None:
+        charts["mixture.png"] = png
+        parts.append(_img(png, "mixture weights vs realised tokens", "mixture"))
+    if weights and realised:
+        rows = []
+        for name in sorted(set(weights) | set(realised)):
+            target, got = weights.get(name, 0.0), realised.get(name, 0.0)
+            off = abs(target - got) > MIXTURE_TOLERANCE
+            rows.append(f"<tr{' class=off' if off else ''}><td>{html.escape(name)}</td>"
+                        f"<td class='n'>{target:.4f}</td><td class='n'>{got:.4f}</td>"
+                        f"<td class='n'>{got - target:+.4f}</td></tr>")  # fmt: skip
+        parts.append("<table><tr><th>source</th><th>target weight</th><th>realised share</th>"
+                     "<th>difference</th></tr>" + "".join(rows) + "</table>")  # fmt: skip
+    parts.append(_kv_table(mixture, "mixture"))
+    return "".join(parts)
+
+
+def _samples_body(stats: dict[str, Any]) -> str:
+    parts = []
     for name, source in stats["sources"].items():
         for stage in source["stages"]:
             for key, documents in stage.get("samples", {}).items():
@@ -170,11 +308,7 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
                                  f"{html.escape(document.get('url') or '')}</p>"
                                  f"<div class='doc'>{html.escape(document['text'])}</div>")  # fmt: skip
                 parts.append("</details>")
-
-    parts.append("<h2>Configuration</h2><pre>")
-    parts.append(html.escape(json.dumps(stats.get("config"), indent=2, ensure_ascii=False)))
-    parts.append("</pre></body></html>")
-    return "\n".join(parts), charts
+    return "".join(parts)
 
 
 def _tokenizer_section(tokenizer: dict[str, Any] | None) -> str:

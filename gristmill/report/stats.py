@@ -25,11 +25,13 @@ def build_stats(run: dict[str, Any]) -> dict[str, Any]:
         for stage in source["stages"]:
             wall = stage["wall_s"]
             signals = {}
+            removed = stage.get("signals_removed", {})
             for column, summary in stage.get("signals", {}).items():
                 signal = column[len(stage["stage"]) + 1 :]
                 entry = dict(summary)
                 if summary["kind"] == "numeric":
                     entry["edges"] = [_finite(e) for e in bin_edges(summary)]
+                    entry["removed_bins"] = (removed.get(column) or {}).get("bins", {})
                 entry["thresholds"] = (
                     thresholds.get(name, {}).get(stage["stage"], {}).get(signal, [])
                 )
@@ -64,6 +66,7 @@ def build_stats(run: dict[str, Any]) -> dict[str, Any]:
         "gristmill_version": run.get("gristmill_version"),
         "config_fingerprint": run.get("config_fingerprint"),
         "output": run.get("output"),
+        "started": run.get("started"),
         "wall_s": run.get("wall_s"),
         "totals": {
             "docs_in": sum(s["docs_in"] for s in sources.values()),
@@ -108,9 +111,29 @@ def stage_thresholds(config: dict[str, Any]) -> dict[str, dict[str, dict[str, li
                 step = getattr(importlib.import_module(module_name), class_name)(**stage["params"])
             except Exception:  # a step that cannot be rebuilt here simply has no marks
                 continue
-            marks = getattr(step, "thresholds", lambda: {})()
+            marks = {**thresholds_from_parameters(stage["params"]),
+                     **getattr(step, "thresholds", lambda: {})()}  # fmt: skip
             per_stage[stage["id"]] = {
                 k: [float(v) for v in vs if v is not None] for k, vs in marks.items()
             }
         found[source["name"]] = per_stage
     return found
+
+
+def thresholds_from_parameters(params: dict[str, Any]) -> dict[str, list[float]]:
+    """Cut-offs read off a step's parameters by name: ``min_<signal>`` / ``max_<signal>``,
+    ``<signal>_thr`` and a parameter named exactly as its signal (Gopher's repetition
+    fractions, ``threshold``). Only those naming a measured signal are drawn."""
+    marks: dict[str, list[float]] = {}
+    for key, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        names = {key}
+        for prefix in ("min_", "max_"):
+            if key.startswith(prefix):
+                names.add(key[len(prefix) :])
+        if key.endswith("_thr"):
+            names.add(key[: -len("_thr")])
+        for name in names:
+            marks.setdefault(name, []).append(float(value))
+    return marks
