@@ -10,7 +10,14 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from gristmill import __version__
 
@@ -199,21 +206,33 @@ def _run(config_path: str, args: argparse.Namespace, output: str | None = None) 
         with Progress(
             TextColumn("[bold]phase {task.fields[phase]}[/]"),
             BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("shards · {task.fields[rate]} docs/s · {task.fields[skipped]} resumed"),
+            TaskProgressColumn(),
+            TextColumn("{task.fields[shards]} shards · {task.fields[size]} · "
+                       "{task.fields[rate]} docs/s · {task.fields[skipped]} resumed"),
             TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("[dim]{task.fields[label]}[/]"),
             console=console,
-        ) as progress:
+        ) as progress:  # fmt: skip
             bars: dict[int, int] = {}
 
             def show(state) -> None:
+                # by input bytes when they are known (one huge shard still moves), else shards
+                by_bytes = state.bytes_total > 0
+                total = state.bytes_total if by_bytes else state.total
+                completed = state.bytes_done if by_bytes else state.done
                 if state.phase not in bars:
                     bars[state.phase] = progress.add_task(
-                        "", total=state.total, phase=state.phase, rate="0", skipped=0
-                    )
+                        "", total=total, phase=state.phase, rate="0", skipped=0, shards="",
+                        size="", label=state.label,
+                    )  # fmt: skip
                 progress.update(
                     bars[state.phase],
-                    completed=state.done,
+                    total=total,
+                    completed=completed,
+                    shards=f"{state.done}/{state.total}",
+                    size=f"{state.bytes_done / 1e6:,.1f}/{state.bytes_total / 1e6:,.1f} MB",
                     rate=f"{state.docs_per_s:,.0f}",
                     skipped=state.skipped,
                 )

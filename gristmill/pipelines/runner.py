@@ -33,6 +33,7 @@ from gristmill.pipelines.plan import (
     resolution_dir,
     signature_url,
 )
+from gristmill.pipelines.progress import TOPIC as PROGRESS_TOPIC
 from gristmill.pipelines.segment import SegmentTask, run_segment
 from gristmill.pipelines.stats import AccountingError, check_chain, merge_source_stats
 from gristmill.records import files_digest
@@ -55,7 +56,8 @@ class RunFailed(RuntimeError):
 
 @dataclass
 class PhaseProgress:
-    """What a progress display is told: one call per finished shard."""
+    """What a progress display is told: a call per finished shard, and about once a second
+    while shards run (input bytes read so far, see :mod:`gristmill.pipelines.progress`)."""
 
     phase: int
     total: int
@@ -63,6 +65,11 @@ class PhaseProgress:
     skipped: int = 0
     docs: int = 0
     started: float = field(default_factory=time.perf_counter)
+    #: the steps this phase runs, e.g. "web: read → lid → length → collect minhash"
+    label: str = ""
+    bytes_total: int = 0
+    #: input bytes of finished shards plus those read so far by running ones
+    bytes_done: int = 0
 
     @property
     def docs_per_s(self) -> float:
@@ -225,8 +232,35 @@ def _make_task(
         keep_signals=config.keep_signals if segment.is_last else True,
         rejected_urls=rejected,
         fingerprint=task_fingerprint,
+        input_bytes=_input_bytes(shard, previous_output),
         **_sample_scrubbing(source),
     )
+
+
+def _input_bytes(shard: Shard, previous_output: str | None) -> int:
+    if previous_output is None:
+        return shard.size
+    fs, path = url_to_fs(previous_output)
+    try:
+        return int(fs.size(path) or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def phase_label(tasks: list[SegmentTask]) -> str:
+    """The steps of a phase per source: ``web: read → lid → length → collect minhash``."""
+    labels: dict[str, str] = {}
+    for task in tasks:
+        if task.source in labels:
+            continue
+        steps = ["read"] if task.reader is not None else []
+        if task.apply is not None:
+            steps.append(f"apply {task.apply.id}")
+        steps.extend(stage.id for stage in task.stages)
+        if task.collect is not None:
+            steps.append(f"collect {task.collect.id}")
+        labels[task.source] = f"{task.source}: {' → '.join(steps) or 'copy'}"
+    return " · ".join(labels.values())
 
 
 def _sample_scrubbing(source: SourceConfig) -> dict[str, Any]:
@@ -246,7 +280,12 @@ def _run_phase(
     resume: bool,
     on_progress: ProgressCallback | None,
 ) -> list[dict[str, Any]]:
-    progress = PhaseProgress(phase=phase, total=len(tasks))
+    progress = PhaseProgress(
+        phase=phase,
+        total=len(tasks),
+        label=phase_label(tasks),
+        bytes_total=sum(task.input_bytes for task in tasks),
+    )
     records: list[dict[str, Any]] = []
     pending: list[SegmentTask] = []
     for task in tasks:
@@ -255,12 +294,27 @@ def _run_phase(
             records.append(marker["stats"])
             progress.done += 1
             progress.skipped += 1
+            progress.bytes_done += task.input_bytes
         else:
             pending.append(task)
     if on_progress:
         on_progress(progress)
     if not pending:
         return records
+    finished_bytes = progress.bytes_done
+    running: dict[str, int] = {}
+
+    def on_event(event: Any) -> None:
+        _, message = event
+        if isinstance(message, dict) and message.get("task") in sizes:
+            running[message["task"]] = int(message.get("bytes", 0))
+            progress.bytes_done = finished_bytes + sum(running.values())
+            if on_progress:
+                on_progress(progress)
+
+    sizes = {task.fingerprint: task.input_bytes for task in pending}
+    if on_progress:
+        client.subscribe_topic(PROGRESS_TOPIC, on_event)
     futures = client.map(
         run_segment,
         pending,
@@ -280,9 +334,15 @@ def _run_phase(
             record = future.result()
             records.append(record)
             progress.docs += record["docs_out"]
+        finished = pending[futures.index(future)]
+        running.pop(finished.fingerprint, None)
+        finished_bytes += finished.input_bytes
+        progress.bytes_done = finished_bytes + sum(running.values())
         progress.done += 1
         if on_progress:
             on_progress(progress)
+    if on_progress:
+        client.unsubscribe_topic(PROGRESS_TOPIC)
     if failures:
         raise RunFailed(
             f"{len(failures)} of {len(tasks)} shards failed in phase {phase} "

@@ -21,6 +21,7 @@ from gristmill.documents import DOC_COLUMNS, empty_batch, text_bytes
 from gristmill.io.base import Reader, ReaderCounts, Shard
 from gristmill.io.writers import ShardWriter, iter_arrow_batches, write_marker
 from gristmill.pipelines.config import Stage
+from gristmill.pipelines.progress import ShardProgress
 from gristmill.pipelines.signal_stats import histogram, merge_histograms
 from gristmill.pipelines.stats import SAMPLE_CHARS, SAMPLES_PER_KEY, StageStats
 from gristmill.steps import REASON_COLUMN, GlobalStep, MapStep, StepResult, shard_bucket
@@ -50,6 +51,8 @@ class SegmentTask:
     #: the source's ``pii`` step, which scrubs the report samples of the stages before it
     sample_scrubber: Any = None
     scrubbed_stage_ids: frozenset[str] = frozenset()
+    #: bytes of input (the shard's files, or the previous segment's output) for progress
+    input_bytes: int = 0
 
 
 class _RejectedWriters:
@@ -197,8 +200,10 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
         ShardWriter(task.signature_url, "parquet") if task.signature_url is not None else None
     )
     rejected = _RejectedWriters(task.rejected_urls, task.output_format)
+    progress = ShardProgress(task.fingerprint, task.input_bytes)
     try:
         for batch in _timed(_read_input(task, counts), read_stats):
+            progress.update()
             read_stats.docs_out += batch.num_rows
             read_stats.bytes_out += text_bytes(batch)
             position = 0

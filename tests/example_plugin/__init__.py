@@ -27,3 +27,25 @@ class Shouting(Filter):
 
     def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
         return ["too_loud" if r > self.max_upper_ratio else None for r in signals["upper_ratio"]]
+
+
+@register_step("pause")
+class Pause(Filter):
+    """Wait ``seconds`` per batch and keep everything (a stand-in for a slow step)."""
+
+    seconds: float = Field(0.2, ge=0)
+
+    def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
+        import time
+
+        time.sleep(self.seconds)
+        return {}
+
+    def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:
+        return []
+
+    def process(self, batch, step_id, keep_signals=True):
+        from gristmill.steps import StepResult
+
+        self.signals(batch)
+        return StepResult(kept=batch)
