@@ -6,7 +6,7 @@ document when fewer than 12 % of its non-empty lines end with terminal punctuati
 more than 67 % of them are at most 30 characters long, when lines repeated verbatim hold
 more than 1 % of its characters (newlines not counted), or when it has more than 0.3
 newlines per word (list-like pages). Words are split as datatrove splits them (spaCy's
-English rules, :mod:`gristmill.filters.word_tokenizer`); the defaults are datatrove's.
+English rules, :mod:`gristmill.segmentation`); the defaults are datatrove's.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pydantic import Field
 
 from gristmill.filters.decisions import first_failing, ratio
 from gristmill.filters.gopher_repetition import duplicate_counts
-from gristmill.filters.word_tokenizer import TERMINAL_PUNCTUATION, count_words
+from gristmill.segmentation import TERMINAL_PUNCTUATION, count_words
 from gristmill.steps import Filter
 
 

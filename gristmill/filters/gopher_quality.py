@@ -6,7 +6,7 @@ is 3 to 10 characters, whose hash-to-word and ellipsis-to-word ratios are at mos
 at most 90 % of lines starting with a bullet and at most 30 % ending with an ellipsis, at
 least 80 % of words containing a letter, and at least two of the stop words *the, be, to,
 of, and, that, have, with*. Words are split as datatrove's ``GopherQualityFilter`` splits
-them (spaCy's English rules, :mod:`gristmill.filters.word_tokenizer`), so punctuation marks
+them (spaCy's English rules, :mod:`gristmill.segmentation`), so punctuation marks
 are words of their own and decisions agree with datatrove's; "words" in the length and mean
 length rules exclude tokens made only of punctuation. Statistics over words are computed
 with Arrow kernels over the whole batch.
@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from gristmill.filters.decisions import above, below, first_failing, ratio
-from gristmill.filters.word_tokenizer import TERMINAL_PUNCTUATION, split_batch
+from gristmill.segmentation import TERMINAL_PUNCTUATION, split_batch
 from gristmill.steps import Filter
 
 #: characters of "symbol" tokens (the characters of datatrove's ``PUNCTUATION_SET``):

@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
 from gristmill.filters.decisions import above, first_failing, ratio
-from gristmill.filters.word_tokenizer import BatchWords, split_batch
+from gristmill.segmentation import BatchWords, split_batch
 from gristmill.steps import Filter
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
