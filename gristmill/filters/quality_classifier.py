@@ -70,7 +70,6 @@ class QualityClassifier(Filter):
 
     def input_files(self) -> tuple[str, ...]:
         return (self.model,)
-
     threshold: float | None = Field(
         None, ge=0.0, le=1.0, description="keep when score >= threshold instead of drawing"
     )

@@ -10,10 +10,12 @@ dictionary inside (nothing is downloaded at run time), loaded lazily once per pr
 - ``fugashi`` with ``unidic-lite`` for text holding kana (Japanese): MeCab (Kudo et al.
   2004) with the UniDic short-unit dictionary;
 - ``pythainlp`` ``newmm`` for Thai: maximal matching over its Thai word list;
-- orthographic syllables for Lao, Khmer and Myanmar (a dictionary-free scheme): a syllable
-  starts at a base character, and combining marks, stacked consonants (after Khmer coeng or
-  Myanmar virama), killed consonants (before Myanmar asat) and the consonant after a
-  leading vowel stay with it.
+- orthographic clusters for Lao, Khmer and Myanmar (a dictionary-free scheme, close to
+  syllables): a cluster starts at a base character, and vowel signs and other combining
+  marks, stacked consonants (after Khmer coeng or Myanmar virama), killed consonants (before
+  Myanmar asat) and the consonant after a Lao leading vowel stay with it. A final consonant
+  without a killer mark (Lao, Khmer) starts a cluster of its own: word counts are high for
+  those languages, which per-language thresholds (``by_language``) absorb.
 
 Dictionary-free alternatives (``characters``: one word per character, as spaCy's default
 Chinese tokenizer; ``script_runs``: a word per run of one script) are kept for comparison;
@@ -123,7 +125,10 @@ def thai_words(run: str) -> list[str]:
 #: characters that attach to the syllable before them: stacked consonants follow these
 _STACKERS = frozenset("\u17d2\u1039")
 #: characters that attach to the one before them although they are not combining marks
-_ATTACH = frozenset("\u103a\u1037\u17cb\u17cc\u17cd\u17ce\u17cf\u17d0\u17d1\u17d3\u17dd")
+#: (Myanmar asat and dot below, Khmer signs, Lao vowels of category Lo: ະ າ ຳ ຽ)
+_ATTACH = frozenset(
+    "\u103a\u1037\u17cb\u17cc\u17cd\u17ce\u17cf\u17d0\u17d1\u17d3\u17dd\u0eb0\u0eb2\u0eb3\u0ebd"
+)
 #: Lao leading vowels written before the consonant they follow in speech
 _LEADING = frozenset("\u0ec0\u0ec1\u0ec2\u0ec3\u0ec4")
 
