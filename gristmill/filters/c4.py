@@ -25,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
+from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.signal_transform import SignalTransform
 from gristmill.segmentation import SENTENCE_END, count_sentences, split_plain
 
@@ -56,7 +57,7 @@ def line_sentences(line: str) -> int:
     return count_sentences(line)
 
 
-class C4Quality(SignalTransform):
+class C4Quality(LanguageParameters, SignalTransform):
     """C4's heuristic cleaning with datatrove's defaults; a rule is off when set to false
     (or, for the numbers, null).
 

@@ -17,13 +17,14 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
+from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.decisions import first_failing, ratio
 from gristmill.filters.gopher_repetition import duplicate_counts
 from gristmill.segmentation import TERMINAL_PUNCTUATION, count_words
 from gristmill.steps import Filter
 
 
-class FineWebQuality(Filter):
+class FineWebQuality(LanguageParameters, Filter):
     """FineWeb's line-punctuation, short-line, duplicate-line and list-ratio rules.
 
     Signals: ``lines`` (non-empty lines), ``line_punct_ratio``, ``short_line_ratio``,

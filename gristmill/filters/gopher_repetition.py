@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
+from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.decisions import above, first_failing, ratio
 from gristmill.segmentation import BatchWords, split_batch
 from gristmill.steps import Filter
@@ -149,7 +150,7 @@ class _NgramIndex:
         return out
 
 
-class GopherRepetition(Filter):
+class GopherRepetition(LanguageParameters, Filter):
     """Gopher's repetition rules with the published thresholds (Rae et al. 2021, Table A1).
 
     Signals: ``dup_para_frac``, ``dup_para_char_frac``, ``dup_line_frac``,

@@ -15,12 +15,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
+from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.decisions import first_failing
 from gristmill.segmentation import count_plain_words
 from gristmill.steps import Filter
 
 
-class TextLength(Filter):
+class TextLength(LanguageParameters, Filter):
     """Keep documents whose word and character counts lie within bounds (Gopher defaults)."""
 
     name = "length"
