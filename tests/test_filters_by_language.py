@@ -31,8 +31,8 @@ def batch_of(texts: list[str], languages: list[str | None]) -> pa.Table:
 def reasons(result) -> dict[str, str | None]:
     out = {doc: None for doc in result.kept.column("id").to_pylist()}
     if result.rejected is not None:
-        rows = zip(result.rejected.column("id").to_pylist(), result.rejected.column("reason"))
-        out.update({doc: reason.as_py() for doc, reason in rows})
+        ids = result.rejected.column("id").to_pylist()
+        out.update(zip(ids, result.rejected.column("reason").to_pylist(), strict=True))
     return dict(sorted(out.items()))
 
 
