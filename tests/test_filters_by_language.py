@@ -84,3 +84,32 @@ def test_stop_words_come_from_spacys_language_data():
     assert {"के", "है"} <= stop_words("hi")
     with pytest.raises(ValueError, match="available"):
         stop_words("xx-none")
+
+
+def test_a_source_sends_each_language_through_its_own_stages(tmp_path):
+    from gristmill.pipelines.routing import LanguageRoute
+
+    stages = [{"route": {
+        "zh": [{"gopher_quality": ZH_RULES}, {"length": {"min_words": 10}}],
+        "default": [{"length": {"min_words": 1000}}],
+    }}]  # fmt: skip
+    config = parse_config({"output": str(tmp_path), "sources": [
+        {"name": "web", "paths": [str(tmp_path)], "format": "jsonl", "stages": stages}]})  # fmt: skip
+    route = config.sources[0].stages[0].step
+    assert isinstance(route, LanguageRoute) and set(route.stages) == {"zh", "default"}
+    result = route.process(batch_of([ZH, EN, ZH], ["zh", "en", "zh_Hant"]), "route")
+    assert reasons(result) == {
+        "d/0": None,
+        "d/1": "route.default.length:too_few_words",
+        "d/2": None,
+    }
+    assert result.kept.column_names == batch_of([ZH], ["zh"]).column_names
+
+
+def test_route_errors_name_the_language_and_the_stage(tmp_path):
+    with pytest.raises(ConfigError, match=r"routes\.ja\[0\]: unknown step 'gopher'"):
+        _config({"route": {"ja": ["gopher"]}}, tmp_path)
+    with pytest.raises(ConfigError, match=r"routes\.zh\[0\]\.length\.min_wordz"):
+        _config({"route": {"zh": [{"length": {"min_wordz": 1}}]}}, tmp_path)
+    with pytest.raises(ConfigError, match=r"routes\.zh: 'exact_dedup' cannot run inside"):
+        _config({"route": {"zh": ["exact_dedup"]}}, tmp_path)

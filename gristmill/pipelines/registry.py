@@ -41,6 +41,8 @@ STEPS: dict[str, str] = {
     "repetition": "gristmill.dedupe.repetition:RepeatedUnits",
     "span_dedup": "gristmill.dedupe.span_dedup:SpanDedup",
     "decontaminate": "gristmill.dedupe.decontamination:Decontaminate",
+    # routing: each language through its own stage list (after lid)
+    "route": "gristmill.pipelines.routing:LanguageRoute",
     # privacy reduction
     "pii": "gristmill.pii.step:PiiScrub",
 }
