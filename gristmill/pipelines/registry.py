@@ -30,6 +30,7 @@ STEPS: dict[str, str] = {
     "gopher_repetition": "gristmill.filters.gopher_repetition:GopherRepetition",
     "c4": "gristmill.filters.c4:C4Quality",
     "fineweb": "gristmill.filters.fineweb:FineWebQuality",
+    "chinese_quality": "gristmill.filters.chinese:ChineseQuality",
     "code_quality": "gristmill.filters.code_quality:CodeQuality",
     "book_quality": "gristmill.filters.book_quality:BookQuality",
     "keywords": "gristmill.filters.keywords:Keywords",
