@@ -73,6 +73,8 @@ def test_config_errors_name_the_language_and_the_key(tmp_path):
         _config({"gopher_quality": {"by_language": {"zh": {"min_wordz": 3}}}}, tmp_path)
     with pytest.raises(ConfigError, match=r"by_language\.ja\.min_words"):
         _config({"length": {"by_language": {"ja": {"min_words": -1}}}}, tmp_path)
+    with pytest.raises(ConfigError, match=r"by_language\.zh\.top_n_grams: use the n-gram sizes"):
+        _config({"gopher_repetition": {"by_language": {"zh": {"top_n_grams": {3: 0.2}}}}}, tmp_path)
     with pytest.raises(ConfigError, match=r"by_language\.xx\.stop_words_from.*'xx'"):
         _config({"gopher_quality": {"by_language": {"xx": {"stop_words_from": "xx"}}}}, tmp_path)
 

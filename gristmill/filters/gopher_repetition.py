@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.decisions import above, first_failing, ratio
@@ -176,6 +176,18 @@ class GopherRepetition(LanguageParameters, Filter):
         if any(not 1 <= n <= len(_MULTIPLIERS) for n in value):
             raise ValueError(f"n-gram sizes must lie between 1 and {len(_MULTIPLIERS)}")
         return value
+
+    @model_validator(mode="after")
+    def _same_sizes_in_every_language(self) -> GopherRepetition:
+        """Each n-gram size is a signal column; an output shard has one set of columns."""
+        for language, block in self.by_language.items():
+            for key in ("top_n_grams", "dup_n_grams"):
+                if key in block and {int(n) for n in block[key]} != set(getattr(self, key)):
+                    raise ValueError(
+                        f"by_language.{language}.{key}: use the n-gram sizes of the step "
+                        f"({sorted(getattr(self, key))}); only the limits can differ"
+                    )
+        return self
 
     def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
         texts = batch.column("text").to_pylist()
