@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections import Counter
 from functools import cache
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -68,6 +69,8 @@ class C4Quality(LanguageParameters, SignalTransform):
     """
 
     name = "c4"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {"min_num_sentences": ("sentences", "min")}
 
     remove_citations: bool = True
     end_punctuation: tuple[str, ...] = Field(

@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -81,6 +81,12 @@ class ChineseQuality(LanguageParameters, Filter):
     """Han share, sentence length, simplified/traditional tag and spam phrases (see module)."""
 
     name = "chinese_quality"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {
+        "min_han_ratio": ("han_ratio", "min"),
+        "min_mean_sentence_chars": ("mean_sentence_chars", "min"),
+        "max_mean_sentence_chars": ("mean_sentence_chars", "max"),
+    }
 
     min_han_ratio: float | None = Field(0.3, ge=0, le=1)
     min_mean_sentence_chars: float | None = Field(8, ge=0)
@@ -92,7 +98,7 @@ class ChineseQuality(LanguageParameters, Filter):
     )
 
     def input_files(self) -> tuple[str, ...]:
-        return (self.spam_phrases_file,)
+        return (*super().input_files(), self.spam_phrases_file)
 
     def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
         texts = batch.column("text").to_pylist()

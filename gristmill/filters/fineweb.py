@@ -12,6 +12,7 @@ English rules, :mod:`gristmill.segmentation`); the defaults are datatrove's.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -33,6 +34,13 @@ class FineWebQuality(LanguageParameters, Filter):
     """
 
     name = "fineweb"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {
+        "line_punct_thr": ("line_punct_ratio", "min"),
+        "short_line_thr": ("short_line_ratio", "max"),
+        "char_duplicates_ratio": ("char_dup_ratio", "max"),
+        "new_line_ratio": ("list_ratio", "max"),
+    }
 
     line_punct_thr: float = Field(0.12, ge=0, le=1)
     line_punct_exclude_zero: bool = False

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -56,6 +57,18 @@ class GopherQuality(LanguageParameters, Filter):
     """
 
     name = "gopher_quality"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {
+        "min_words": ("words", "min"),
+        "min_mean_word_length": ("mean_word_length", "min"),
+        "max_mean_word_length": ("mean_word_length", "max"),
+        "max_hash_ratio": ("hash_ratio", "max"),
+        "max_ellipsis_ratio": ("ellipsis_ratio", "max"),
+        "max_bullet_lines_ratio": ("bullet_lines_ratio", "max"),
+        "max_ellipsis_lines_ratio": ("ellipsis_lines_ratio", "max"),
+        "min_alpha_words_ratio": ("alpha_words_ratio", "min"),
+        "min_stop_words": ("stop_words", "min"),
+    }
 
     min_words: int | None = Field(50, ge=0)
     max_words: int | None = Field(100_000, ge=0)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -160,6 +161,11 @@ class GopherRepetition(LanguageParameters, Filter):
     """
 
     name = "gopher_repetition"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {
+        key: (key, "max")
+        for key in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")
+    }
 
     dup_para_frac: float | None = Field(0.3, ge=0)
     dup_para_char_frac: float | None = Field(0.2, ge=0)

@@ -9,6 +9,7 @@ which are segmented into words (:func:`gristmill.segmentation.split_plain`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +26,8 @@ class TextLength(LanguageParameters, Filter):
     """Keep documents whose word and character counts lie within bounds (Gopher defaults)."""
 
     name = "length"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {"min_words": ("words", "min")}
 
     min_words: int = Field(50, ge=0)
     max_words: int = Field(100_000, ge=1)
