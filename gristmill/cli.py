@@ -23,6 +23,7 @@ COMMAND_MODULES: list[str] = [
     "gristmill.mixture.commands",
     "gristmill.filters.lm_command",
     "gristmill.filters.classifier_command",
+    "gristmill.pipelines.calibrate_command",
 ]
 
 
