@@ -87,3 +87,21 @@ def test_calibrate_command_writes_a_yaml_the_config_reads(tmp_path):
     texts = chinese_reference(5)
     batch = pa.table({"id": [str(i) for i in range(5)], "text": texts, "lid_lang": ["zh"] * 5})
     assert step.process(batch, "gopher_quality").kept.num_rows >= 4
+
+
+def test_report_draws_the_reference_beside_the_run(tmp_path):
+    from gristmill.pipelines.signal_stats import histogram
+    from gristmill.report.charts import signal_chart
+    from gristmill.report.stats import bin_edges, stage_references
+
+    result = calibrate({"gopher_quality": GopherQuality(stop_words_from="zh")},
+                       {"zh": chinese_reference()}, 0.02)  # fmt: skip
+    path = tmp_path / "calibration.yaml"
+    path.write_text(yaml.safe_dump(result), encoding="utf-8")
+    config = {"sources": [{"name": "web", "stages": [
+        {"id": "gopher_quality", "step": "gopher_quality", "params": {"calibration": str(path)}}]}]}  # fmt: skip
+    reference = stage_references(config)["web"]["gopher_quality"]["mean_word_length"]
+    assert set(reference) == {"zh"} and len(reference["zh"]) == 101
+    summary = histogram(pa.array(np.linspace(1.0, 3.0, 50)))
+    summary = {**summary, "edges": bin_edges(summary), "reference": reference}
+    assert signal_chart("web · gopher_quality_mean_word_length", summary)[:4] == b"\x89PNG"

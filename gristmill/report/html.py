@@ -113,7 +113,8 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
     parts.append("</table>")
 
     parts.append("<h2>Signals</h2><p class='muted'>Histograms over every document a filter "
-                 "measured (kept and removed); dashed red lines mark its thresholds.</p>")  # fmt: skip
+                 "measured (kept and removed); dashed red lines mark its thresholds; outlines show "
+                 "the reference text its thresholds were calibrated on, per language.</p>")  # fmt: skip
     figures = []
     for name, source in stats["sources"].items():
         for stage in source["stages"]:
