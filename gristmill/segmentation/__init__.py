@@ -22,7 +22,12 @@ import numpy as np
 
 from gristmill.segmentation.batch import BatchWords, batch_words
 from gristmill.segmentation.english import split_english
-from gristmill.segmentation.non_spaced import KANA, SYSTEM_RUN, default_segmenter
+from gristmill.segmentation.non_spaced import (
+    KANA,
+    NON_SPACED_CHAR,
+    SYSTEM_RUN,
+    default_segmenter,
+)
 from gristmill.segmentation.punctuation import (
     SENTENCE_END,
     TERMINAL_PUNCTUATION,
@@ -52,8 +57,13 @@ def segment_run(run: str, system: str, japanese: bool = False) -> list[str]:
     return default_segmenter(system)(run)
 
 
+def has_non_spaced(text: str) -> bool:
+    """Whether ``text`` holds a character of a script written without spaces."""
+    return not text.isascii() and NON_SPACED_CHAR.search(text) is not None
+
+
 def _split(text: str, split_rest) -> list[str]:
-    first = SYSTEM_RUN.search(text)
+    first = NON_SPACED_CHAR.search(text) if not text.isascii() else None
     if first is None:
         return split_rest(text)
     japanese = KANA.search(text) is not None
@@ -85,7 +95,7 @@ def split_plain(text: str) -> list[str]:
     """The words of ``text`` on whitespace, with runs of non-spaced scripts segmented.
 
     Text without such runs gives exactly ``text.split()``."""
-    if SYSTEM_RUN.search(text) is None:
+    if not has_non_spaced(text):
         return text.split()
     return _split(text, _split_whitespace)
 

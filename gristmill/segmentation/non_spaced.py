@@ -58,6 +58,11 @@ SYSTEM_RUN = re.compile(
         f"(?P<{name}>[{_script_class(*scripts)}]+)" for name, scripts in WRITING_SYSTEMS.items()
     )
 )
+#: any character of a script written without spaces (one class: a fast first check; the
+#: alternation of :data:`SYSTEM_RUN` scans ten times slower)
+NON_SPACED_CHAR = re.compile(
+    "[" + _script_class(*(s for scripts in WRITING_SYSTEMS.values() for s in scripts)) + "]"
+)
 #: any kana: a CJK document holding some is Japanese
 KANA = re.compile(f"[{_script_class('Hiragana', 'Katakana')}]")
 
