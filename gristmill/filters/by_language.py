@@ -1,6 +1,6 @@
 """Per-language parameters of a filter, chosen by each document's language ID.
 
-FineWeb-2 (Penedo et al. 2025, §3) runs the same heuristic filters on every language with
+FineWeb-2 (Penedo et al. 2025) runs the same heuristic filters on every language with
 thresholds set per language; CCNet (Wenzek et al. 2020) keeps one language model per
 language. A step that inherits :class:`LanguageParameters` takes a ``by_language`` block
 that overrides its parameters per language::

@@ -1,7 +1,7 @@
 """Chinese web heuristics: share of Han characters, sentence length, script variant, spam.
 
 Rules of the kind Chinese pretraining corpora apply before (or instead of) the English
-Gopher/C4 rules: ChineseWebText (Chen et al. 2023, §3.1 "preparation") keeps pages whose
+Gopher/C4 rules: ChineseWebText (Chen et al. 2023) keeps, in its rule-based stage, pages whose
 share of Chinese characters is high enough and removes pages with sensitive or spam words;
 WuDaoCorpora (Yuan et al. 2021) and Yuan 1.0 (Wu et al. 2021) drop advertising, gambling
 and adult pages by keyword and remove pages made of very short fragments. Signals:

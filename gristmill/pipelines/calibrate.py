@@ -1,6 +1,6 @@
 """Thresholds per language from reference text: FineWeb-2's calibration, as a tool.
 
-FineWeb-2 (Penedo et al. 2025, §4) sets each filter's threshold per language from the
+FineWeb-2 (Penedo et al. 2025) sets each filter's threshold per language from the
 distribution of its signal on text trusted to be clean (Wikipedia, curated corpora): a
 threshold is the value below which (for a minimum) or above which (for a maximum) a chosen
 fraction of that reference falls. Given a reference corpus per language (JSONL with a

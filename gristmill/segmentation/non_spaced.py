@@ -1,14 +1,15 @@
 """Segmenters for runs of text in scripts written without spaces between words.
 
-FineWeb-2 (Penedo et al. 2025, "FineWeb2: One Pipeline to Scale Them All", §3 and its word
-tokenizer table) counts words of Chinese with jieba, of Japanese with a MeCab-family
-morphological analyser and of Thai with PyThaiNLP; NeMo Curator treats the same scripts
-specially. The segmenters here follow that choice, each a maintained package that ships its
-dictionary inside (nothing is downloaded at run time), loaded lazily once per process:
+FineWeb-2 (Penedo et al. 2025, "FineWeb2: One Pipeline to Scale Them All") counts words
+with datatrove's per-language word tokenizers: Chinese with jieba (through spaCy), Japanese
+with SudachiPy (spaCy's Japanese), Thai with PyThaiNLP, Khmer with khmer-nltk, Lao with
+LaoNLP; NeMo Curator treats the same scripts specially. The segmenters here follow that
+choice where a maintained package ships its dictionary inside (nothing is downloaded at
+run time), loaded lazily once per process:
 
 - ``jieba`` for Han text (Chinese): dictionary and HMM for unknown words (Sun 2012);
 - ``fugashi`` with ``unidic-lite`` for text holding kana (Japanese): MeCab (Kudo et al.
-  2004) with the UniDic short-unit dictionary;
+  2004) with the UniDic short-unit dictionary (units close to Sudachi's shortest mode);
 - ``pythainlp`` ``newmm`` for Thai: maximal matching over its Thai word list;
 - orthographic clusters for Lao, Khmer and Myanmar (a dictionary-free scheme, close to
   syllables): a cluster starts at a base character, and vowel signs and other combining
