@@ -41,6 +41,7 @@ COMMAND_MODULES: list[str] = [
     "gristmill.filters.classifier_command",
     "gristmill.pipelines.steps_command",
     "gristmill.pipelines.init_command",
+    "gristmill.pipelines.calibrate_command",
 ]
 
 

@@ -18,8 +18,9 @@ from gristmill.filters.code_quality import CodeQuality
 from gristmill.filters.fineweb import FineWebQuality
 from gristmill.filters.gopher_quality import GopherQuality
 from gristmill.filters.gopher_repetition import GopherRepetition
-from gristmill.filters.word_tokenizer import count_sentences, split_batch, split_words
 from gristmill.pipelines.config import ConfigError, parse_config
+from gristmill.segmentation import count_sentences, split_batch, split_words
+from gristmill.segmentation.english import split_english
 from gristmill.steps import REASON_COLUMN
 
 ARTICLE = """\
@@ -178,7 +179,8 @@ TOKENIZER_CASES = [
 
 
 def test_word_splitting_follows_spacy_english_rules(golden):
-    golden.check("filters/word_tokens", {text: split_words(text) for text in TOKENIZER_CASES})
+    """Outside runs of scripts written without spaces, words are spaCy's English tokens."""
+    golden.check("filters/word_tokens", {text: split_english(text) for text in TOKENIZER_CASES})
 
 
 def test_word_splitting_keeps_every_character_in_order():
@@ -200,7 +202,7 @@ def test_sentences_are_counted_like_spacys_sentencizer():
 
 
 def test_batch_words_are_reused_for_a_subset_of_the_last_batch(monkeypatch):
-    import gristmill.filters.word_tokenizer as word_tokenizer
+    import gristmill.segmentation as segmentation
 
     texts = ["First page, of words.", "Second page!", "Third one here."]
     whole = split_batch(texts)
@@ -209,7 +211,7 @@ def test_batch_words_are_reused_for_a_subset_of_the_last_batch(monkeypatch):
     def must_not_split(text: str) -> list[str]:
         raise AssertionError("the words of the last batch should have been reused")
 
-    monkeypatch.setattr(word_tokenizer, "split_words", must_not_split)
+    monkeypatch.setattr(segmentation, "split_words", must_not_split)
     part = split_batch([texts[2], texts[0]])  # what a later step sees after a drop
     assert whole.counts.tolist() == [6, 3, 4]
     assert part.words.to_pylist() == expected
@@ -464,6 +466,8 @@ def test_every_gutenberg_novel_passes_the_book_rules(shared_data):
     for shard in reader.shards("books", [str(shared_data / "books" / "gutenberg")]):
         for batch in reader.read(shard, ReaderCounts()):
             result = step.process(batch, "book_quality")
-            assert result.rejected is None, result.rejected.select(["url", REASON_COLUMN]).to_pylist()
+            assert result.rejected is None, result.rejected.select(
+                ["url", REASON_COLUMN]
+            ).to_pylist()
             books += batch.num_rows
     assert books == 31

@@ -17,7 +17,9 @@ The sentence granularity of the survey's de-duplication step (§4.1.2), in two v
 ``collect`` writes one row per window (hash, position, document rank), ``resolve`` shuffles
 them by hash on the Dask cluster and writes, per shard, the windows or lines to remove;
 ``apply`` cuts them out (:mod:`gristmill.dedupe.span_removal`) and drops documents left
-with fewer than ``min_doc_words`` words (datatrove's default 50) as ``<step>:too_short``.
+with fewer than ``min_doc_words`` words (datatrove's default 50; words counted as datatrove
+counts them, by :mod:`gristmill.segmentation`, with Chinese, Japanese and Thai segmented)
+as ``<step>:too_short``.
 Counters: ``spans_removed``, ``units_removed``, ``chars_removed``, ``docs_changed``.
 """
 
@@ -32,10 +34,11 @@ import pyarrow as pa
 import xxhash
 from pydantic import Field
 
-from gristmill.dedupe.ngrams import MAX_NGRAM, tokenize, window_hashes
+from gristmill.dedupe.ngrams import MAX_NGRAM, window_hashes
 from gristmill.dedupe.sentences import DocumentUnits, UnitKind, batch_units
 from gristmill.dedupe.shard_parts import files_with_rows, read_shard_part, write_shard_parts
 from gristmill.dedupe.span_removal import remove_spans
+from gristmill.segmentation import count_words
 from gristmill.steps import GlobalStep, StepResult, split_by_reasons
 
 REMOVALS_DIR = "removals"
@@ -139,7 +142,7 @@ class SpanDedup(GlobalStep):
             changed.append(row)
         reasons: list[str | None] = [None] * len(ids)
         if changed:
-            words = np.diff(tokenize([texts[row] for row in changed]).offsets)
+            words = count_words([texts[row] for row in changed])
             for row, count in zip(changed, words, strict=True):
                 if count < self.min_doc_words:
                     reasons[row] = "too_short"

@@ -9,7 +9,9 @@ fewer than 3 words, when it mentions "javascript", or when it holds a cookie/ter
 phrase; Wikipedia citation marks (``[1]``, ``[edit]``) are removed first. The whole page is
 dropped when a kept line contains "lorem ipsum" or a curly bracket, or when the kept lines
 hold fewer than 5 sentences (counted as spaCy's sentencizer counts them). The page is then
-rewritten to its kept lines. (C4's bad-words rule is the ``keywords`` step.)
+rewritten to its kept lines. Words of scripts written without spaces are segmented
+(:func:`gristmill.segmentation.split_plain`); for them, ``end_punctuation`` (per language,
+see ``by_language``) names their own sentence ends (``。！？``). (C4's bad-words rule is the ``keywords`` step.)
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ import re
 import unicodedata
 from collections import Counter
 from functools import cache
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
+from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.signal_transform import SignalTransform
-from gristmill.filters.word_tokenizer import SENTENCE_END, count_sentences
+from gristmill.segmentation import SENTENCE_END, count_sentences, split_plain
 
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _END_PUNCTUATION = (".", "?", "!", '"', "'")
@@ -54,7 +58,7 @@ def line_sentences(line: str) -> int:
     return count_sentences(line)
 
 
-class C4Quality(SignalTransform):
+class C4Quality(LanguageParameters, SignalTransform):
     """C4's heuristic cleaning with datatrove's defaults; a rule is off when set to false
     (or, for the numbers, null).
 
@@ -65,8 +69,13 @@ class C4Quality(SignalTransform):
     """
 
     name = "c4"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {"min_num_sentences": ("sentences", "min")}
 
     remove_citations: bool = True
+    end_punctuation: tuple[str, ...] = Field(
+        _END_PUNCTUATION, description="line endings that count as terminal punctuation"
+    )
     filter_no_terminal_punct: bool = True
     min_num_sentences: int | None = Field(5, ge=0)
     min_words_per_line: int | None = Field(3, ge=0)
@@ -91,10 +100,13 @@ class C4Quality(SignalTransform):
                 if self.remove_citations:
                     line = _CITATION.sub("", line)
                 if self.filter_no_terminal_punct and (
-                    not line.endswith(_END_PUNCTUATION) or line.endswith("...")
+                    not line.endswith(self.end_punctuation) or line.endswith("...")
                 ):
                     rule = "lines_no_terminal_punct"
-                elif self.min_words_per_line is not None and len(words) < self.min_words_per_line:
+                elif (
+                    self.min_words_per_line is not None
+                    and len(split_plain(line)) < self.min_words_per_line
+                ):
                     rule = "lines_too_few_words"
             if rule is None:
                 lowered = line.lower()

@@ -6,24 +6,26 @@ document when fewer than 12 % of its non-empty lines end with terminal punctuati
 more than 67 % of them are at most 30 characters long, when lines repeated verbatim hold
 more than 1 % of its characters (newlines not counted), or when it has more than 0.3
 newlines per word (list-like pages). Words are split as datatrove splits them (spaCy's
-English rules, :mod:`gristmill.filters.word_tokenizer`); the defaults are datatrove's.
+English rules, :mod:`gristmill.segmentation`); the defaults are datatrove's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
+from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.decisions import first_failing, ratio
 from gristmill.filters.gopher_repetition import duplicate_counts
-from gristmill.filters.word_tokenizer import TERMINAL_PUNCTUATION, count_words
+from gristmill.segmentation import TERMINAL_PUNCTUATION, count_words
 from gristmill.steps import Filter
 
 
-class FineWebQuality(Filter):
+class FineWebQuality(LanguageParameters, Filter):
     """FineWeb's line-punctuation, short-line, duplicate-line and list-ratio rules.
 
     Signals: ``lines`` (non-empty lines), ``line_punct_ratio``, ``short_line_ratio``,
@@ -32,6 +34,13 @@ class FineWebQuality(Filter):
     """
 
     name = "fineweb"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {
+        "line_punct_thr": ("line_punct_ratio", "min"),
+        "short_line_thr": ("short_line_ratio", "max"),
+        "char_duplicates_ratio": ("char_dup_ratio", "max"),
+        "new_line_ratio": ("list_ratio", "max"),
+    }
 
     line_punct_thr: float = Field(0.12, ge=0, le=1)
     line_punct_exclude_zero: bool = False

@@ -6,7 +6,7 @@ is 3 to 10 characters, whose hash-to-word and ellipsis-to-word ratios are at mos
 at most 90 % of lines starting with a bullet and at most 30 % ending with an ellipsis, at
 least 80 % of words containing a letter, and at least two of the stop words *the, be, to,
 of, and, that, have, with*. Words are split as datatrove's ``GopherQualityFilter`` splits
-them (spaCy's English rules, :mod:`gristmill.filters.word_tokenizer`), so punctuation marks
+them (spaCy's English rules, :mod:`gristmill.segmentation`), so punctuation marks
 are words of their own and decisions agree with datatrove's; "words" in the length and mean
 length rules exclude tokens made only of punctuation. Statistics over words are computed
 with Arrow kernels over the whole batch.
@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import string
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.decisions import above, below, first_failing, ratio
-from gristmill.filters.word_tokenizer import TERMINAL_PUNCTUATION, split_batch
+from gristmill.filters.stop_words import stop_words
+from gristmill.segmentation import TERMINAL_PUNCTUATION, split_batch
 from gristmill.steps import Filter
 
 #: characters of "symbol" tokens (the characters of datatrove's ``PUNCTUATION_SET``):
@@ -40,17 +43,32 @@ _BULLETS = ("•", "-")
 _ELLIPSES = ("...", "…")
 
 
-class GopherQuality(Filter):
+class GopherQuality(LanguageParameters, Filter):
     """Gopher's quality rules with the published thresholds (Rae et al. 2021, Table A1).
 
     Every threshold can be set to null to disable its rule. Signals: ``words`` (words that
     are not only punctuation), ``mean_word_length``, ``hash_ratio`` and ``ellipsis_ratio``
     (per token), ``bullet_lines_ratio``, ``ellipsis_lines_ratio``, ``alpha_words_ratio``
     and ``stop_words`` (distinct stop words present). A removed document's reason is the
-    name of the first threshold it fails.
+    name of the first threshold it fails. ``stop_words_from: zh`` replaces ``stop_words``
+    with spaCy's list for that language (:mod:`gristmill.filters.stop_words`); with
+    ``by_language`` each language takes its own thresholds and list (FineWeb-2's setting).
+    Chinese, Japanese and Thai words are segmented (:mod:`gristmill.segmentation`).
     """
 
     name = "gopher_quality"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {
+        "min_words": ("words", "min"),
+        "min_mean_word_length": ("mean_word_length", "min"),
+        "max_mean_word_length": ("mean_word_length", "max"),
+        "max_hash_ratio": ("hash_ratio", "max"),
+        "max_ellipsis_ratio": ("ellipsis_ratio", "max"),
+        "max_bullet_lines_ratio": ("bullet_lines_ratio", "max"),
+        "max_ellipsis_lines_ratio": ("ellipsis_lines_ratio", "max"),
+        "min_alpha_words_ratio": ("alpha_words_ratio", "min"),
+        "min_stop_words": ("stop_words", "min"),
+    }
 
     min_words: int | None = Field(50, ge=0)
     max_words: int | None = Field(100_000, ge=0)
@@ -63,6 +81,22 @@ class GopherQuality(Filter):
     min_alpha_words_ratio: float | None = Field(0.8, ge=0, le=1)
     min_stop_words: int | None = Field(2, ge=0)
     stop_words: tuple[str, ...] = ("the", "be", "to", "of", "and", "that", "have", "with")
+    stop_words_from: str | None = Field(
+        None, description="language whose spaCy stop-word list replaces stop_words"
+    )
+
+    @field_validator("stop_words_from")
+    @classmethod
+    def _list_exists(cls, value: str | None) -> str | None:
+        if value is not None:
+            stop_words(value)  # raises naming the language and the available ones
+        return value
+
+    def stop_word_list(self) -> tuple[str, ...]:
+        """The stop words counted: spaCy's for ``stop_words_from``, else ``stop_words``."""
+        if self.stop_words_from is None:
+            return self.stop_words
+        return tuple(sorted(stop_words(self.stop_words_from)))
 
     def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
         texts = batch.column("text").to_pylist()
@@ -77,11 +111,14 @@ class GopherQuality(Filter):
         real_lengths = np.bincount(split.doc[real], weights=lengths[real], minlength=size)
         alpha_words = np.bincount(split.doc[alpha], minlength=size)
 
-        stop_index = pc.index_in(words, value_set=pa.array(self.stop_words, pa.large_string()))
+        stop_list = self.stop_word_list()
+        stop_index = pc.index_in(words, value_set=pa.array(stop_list, pa.large_string()))
         stop_index = stop_index.to_numpy(zero_copy_only=False)
         found = ~np.isnan(stop_index)
-        kinds = split.doc[found] * len(self.stop_words) + stop_index[found].astype(np.int64)
-        stop_words = np.bincount(np.unique(kinds) // max(len(self.stop_words), 1), minlength=size)
+        kinds = split.doc[found] * len(stop_list) + stop_index[found].astype(np.int64)
+        distinct_stop_words = np.bincount(
+            np.unique(kinds) // max(len(stop_list), 1), minlength=size
+        )
 
         hashes, ellipses, lines, bullet_lines, ellipsis_lines = np.zeros((5, size), np.int64)
         for index, text in enumerate(texts):
@@ -99,7 +136,7 @@ class GopherQuality(Filter):
             "bullet_lines_ratio": ratio(bullet_lines, lines),
             "ellipsis_lines_ratio": ratio(ellipsis_lines, lines),
             "alpha_words_ratio": ratio(alpha_words, split.counts),
-            "stop_words": stop_words.astype(np.int64),
+            "stop_words": distinct_stop_words.astype(np.int64),
         }
 
     def decide(self, signals: dict[str, np.ndarray]) -> Sequence[str | None]:

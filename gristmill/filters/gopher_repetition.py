@@ -17,14 +17,16 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Sequence
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.decisions import above, first_failing, ratio
-from gristmill.filters.word_tokenizer import BatchWords, split_batch
+from gristmill.segmentation import BatchWords, split_batch
 from gristmill.steps import Filter
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
@@ -149,7 +151,7 @@ class _NgramIndex:
         return out
 
 
-class GopherRepetition(Filter):
+class GopherRepetition(LanguageParameters, Filter):
     """Gopher's repetition rules with the published thresholds (Rae et al. 2021, Table A1).
 
     Signals: ``dup_para_frac``, ``dup_para_char_frac``, ``dup_line_frac``,
@@ -159,6 +161,11 @@ class GopherRepetition(Filter):
     """
 
     name = "gopher_repetition"
+    #: parameter → (signal, side) for ``gristmill calibrate``
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {
+        key: (key, "max")
+        for key in ("dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac")
+    }
 
     dup_para_frac: float | None = Field(0.3, ge=0)
     dup_para_char_frac: float | None = Field(0.2, ge=0)
@@ -181,6 +188,18 @@ class GopherRepetition(Filter):
         marks = {f"top_{n}_gram_char_frac": [v] for n, v in self.top_n_grams.items()}
         marks.update({f"dup_{n}_gram_char_frac": [v] for n, v in self.dup_n_grams.items()})
         return marks
+
+    @model_validator(mode="after")
+    def _same_sizes_in_every_language(self) -> GopherRepetition:
+        """Each n-gram size is a signal column; an output shard has one set of columns."""
+        for language, block in self.by_language.items():
+            for key in ("top_n_grams", "dup_n_grams"):
+                if key in block and {int(n) for n in block[key]} != set(getattr(self, key)):
+                    raise ValueError(
+                        f"by_language.{language}.{key}: use the n-gram sizes of the step "
+                        f"({sorted(getattr(self, key))}); only the limits can differ"
+                    )
+        return self
 
     def signals(self, batch: pa.Table) -> dict[str, np.ndarray]:
         texts = batch.column("text").to_pylist()

@@ -37,6 +37,7 @@ STEPS: dict[str, str] = {
     "gopher_repetition": "gristmill.filters.gopher_repetition:GopherRepetition",
     "c4": "gristmill.filters.c4:C4Quality",
     "fineweb": "gristmill.filters.fineweb:FineWebQuality",
+    "chinese_quality": "gristmill.filters.chinese:ChineseQuality",
     "code_quality": "gristmill.filters.code_quality:CodeQuality",
     "book_quality": "gristmill.filters.book_quality:BookQuality",
     "keywords": "gristmill.filters.keywords:Keywords",
@@ -48,6 +49,8 @@ STEPS: dict[str, str] = {
     "repetition": "gristmill.dedupe.repetition:RepeatedUnits",
     "span_dedup": "gristmill.dedupe.span_dedup:SpanDedup",
     "decontaminate": "gristmill.dedupe.decontamination:Decontaminate",
+    # routing: each language through its own stage list (after lid)
+    "route": "gristmill.pipelines.routing:LanguageRoute",
     # privacy reduction
     "pii": "gristmill.pii.step:PiiScrub",
 }

@@ -6,6 +6,7 @@ import io
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -114,12 +115,31 @@ def signal_chart(column: str, summary: dict[str, Any], dpi: int = 72) -> bytes |
         if lefts and min(lefts) > 0 and right_end / min(lefts) > 50:
             axis.set_xscale("log")
             axis.xaxis.set_minor_formatter(NullFormatter())
+        _draw_reference(axis, summary, lefts, widths, sum(kept) + sum(removed))
         for threshold in summary.get("thresholds", []):
             axis.axvline(threshold, color="#c0392b", linestyle="--", linewidth=1.2)
     axis.set_title(column, fontsize=9)
     axis.set_ylabel("documents", fontsize=8)
     axis.tick_params(labelsize=7)
     return _png(figure, dpi)
+
+
+def _draw_reference(axis, summary: dict[str, Any], lefts, widths, total: float) -> None:
+    """Outline the reference text's distribution per language (its quantiles, from the
+    calibration file) over the run's bins, scaled to the run's document count."""
+    for number, (language, quantiles) in enumerate(sorted(summary.get("reference", {}).items())):
+        points = np.asarray(quantiles, dtype=np.float64)
+        probabilities = np.linspace(0.0, 1.0, len(points))
+        edges = np.asarray(lefts, dtype=np.float64)
+        cdf_left = np.interp(edges, points, probabilities, left=0.0, right=1.0)
+        cdf_right = np.interp(
+            edges + np.asarray(widths), points, probabilities, left=0.0, right=1.0
+        )
+        axis.bar(lefts, (cdf_right - cdf_left) * total, width=widths, align="edge", fill=False,
+                 edgecolor=COLORS[(number + 1) % len(COLORS)], linewidth=1.2,
+                 label=f"reference {language}")  # fmt: skip
+    if summary.get("reference"):
+        axis.legend(fontsize=7)
 
 
 def mixture_chart(weights: dict[str, float], realised: dict[str, float]) -> bytes | None:

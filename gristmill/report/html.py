@@ -223,7 +223,8 @@ def _pii_body(stats: dict[str, Any]) -> str:
 
 def _signals_body(stats: dict[str, Any], charts: dict[str, bytes]) -> str:
     parts = ["<p class='muted'>Histograms over every document a filter measured: kept in blue, "
-             "removed by that filter in orange; dashed red lines mark its thresholds. A signal "
+             "removed by that filter in orange; dashed red lines mark its thresholds; outlines show the "
+             "reference text its thresholds were calibrated on, per language. A signal "
              "whose values all fall in one bin is stated instead of drawn.</p>"]  # fmt: skip
     for name, source in stats["sources"].items():
         figures, flat = [], []

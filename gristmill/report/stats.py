@@ -18,6 +18,7 @@ STATS_VERSION = 1
 
 def build_stats(run: dict[str, Any]) -> dict[str, Any]:
     thresholds = stage_thresholds(run.get("config", {}))
+    references = stage_references(run.get("config", {}))
     tokens = tokens_per_source(run)
     sources: dict[str, Any] = {}
     for name, source in run["sources"].items():
@@ -35,6 +36,9 @@ def build_stats(run: dict[str, Any]) -> dict[str, Any]:
                 entry["thresholds"] = (
                     thresholds.get(name, {}).get(stage["stage"], {}).get(signal, [])
                 )
+                reference = references.get(name, {}).get(stage["stage"], {}).get(signal)
+                if reference and summary["kind"] == "numeric":
+                    entry["reference"] = reference
                 signals[column] = entry
             stages.append(
                 {
@@ -93,6 +97,32 @@ def tokens_per_source(run: dict[str, Any]) -> dict[str, int]:
         for name, entry in (encoding.get("sources") or {}).items()
         if isinstance(entry, dict) and isinstance(entry.get("tokens"), int | float)
     }
+
+
+def stage_references(config: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Source → stage → signal → {language: quantiles 0..1} of the reference text the
+    stage's thresholds were calibrated on (``calibration:``, written by gristmill
+    calibrate); stages without a readable calibration file have none."""
+    import yaml
+
+    found: dict[str, dict[str, dict[str, Any]]] = {}
+    for source in config.get("sources", []):
+        for stage in source.get("stages", []):
+            path = (stage.get("params") or {}).get("calibration")
+            if not path:
+                continue
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    data = yaml.safe_load(handle)
+                per_language = data["distributions"][stage["step"]]
+            except (OSError, KeyError, TypeError, yaml.YAMLError):
+                continue
+            signals: dict[str, Any] = {}
+            for language, quantiles in per_language.items():
+                for signal, values in quantiles.items():
+                    signals.setdefault(signal, {})[language] = values
+            found.setdefault(source["name"], {})[stage["id"]] = signals
+    return found
 
 
 def stage_thresholds(config: dict[str, Any]) -> dict[str, dict[str, dict[str, list[float]]]]:

@@ -1,4 +1,4 @@
-"""English word and sentence splitting that reproduces spaCy's rule-based tokenizer, fast.
+"""English word splitting that reproduces spaCy's rule-based tokenizer, fast.
 
 datatrove's Gopher, FineWeb and C4 filters count words with spaCy's blank English pipeline
 (Honnibal & Montani, spaCy 3, "Tokenizer: how it works"): the text is split on whitespace,
@@ -11,22 +11,17 @@ stay whole, and finally adjacent pieces that spell a special case are merged bac
 the Gopher ratios. This module follows the same algorithm with its own compact rule tables,
 so that gristmill's decisions agree with datatrove's without spaCy, many times faster: a
 chunk of letters or digits only (most of them) costs one dict lookup, and only chunks with
-punctuation go through the affix loop. :func:`count_sentences` follows spaCy's
-``sentencizer``: a sentence ends after a token in :data:`SENTENCE_END`, at the next token
-that is not punctuation.
+punctuation go through the affix loop. Text in scripts written without spaces is
+segmented first by :mod:`gristmill.segmentation`; this module sees the rest.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+from gristmill.segmentation.english_special_cases import listed, special_cases
 
 # --- character classes (the scripts spaCy's English rules know about) -----------------
 
@@ -57,15 +52,10 @@ _CURRENCY = "$£€¥฿₽﷼₴₠₡₢₣₤₥₦₧₨₩₪₫₭₮₯�
 _MULTI_CURRENCY = ("US$", "C$", "A$")
 
 
-def _listed(words: str) -> list[str]:
-    """The whitespace-separated items of a table written as one string."""
-    return words.split()
-
-
 #: units split off a number's end (``10km`` → ``10 km``), longest first
 _UNITS = tuple(
     sorted(
-        _listed(
+        listed(
             "km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm nm yd in ft kg g mg µg "
             "t lb oz m/s km/h kmh mph hPa Pa mbar mb MB kb KB gb GB tb TB T G M K %"
         ),
@@ -76,19 +66,6 @@ _UNITS = tuple(
 #: characters after which a final period is split off (besides lower case, digits, symbols)
 _PERIOD_AFTER = frozenset("%²-+…!\"#&'()*,:;<>?[]_`{|}¡¿·" + QUOTES)
 _DIGITS = frozenset("0123456789")
-
-#: sentence-final punctuation of spaCy's sentencizer (its default ``punct_chars``)
-SENTENCE_END = frozenset(
-    "!.?։؟۔܀܁܂߹।॥၊။።፧፨᙮᜵᜶᠃᠉᥄᥅᪨᪩᪪᪫᭚᭛᭞᭟᰻᰼᱾᱿‼‽⁇⁈⁉⸮⸼꓿꘎꘏꛳꛷꡶꡷꣎꣏꤯꧈꧉꩝꩞꩟꫰꫱꯫﹒﹖﹗！．？｡。"
-    "𐩖𐩗𑁇𑁈𑂾𑂿𑃀𑃁𑅁𑅂𑅃𑇅𑇆𑇍𑇞𑇟𑈸𑈹𑈻𑈼𑊩𑑋𑑌𑗂𑗃𑗉𑗊𑗋𑗌𑗍𑗎𑗏𑗐𑗑𑗒𑗓𑗔𑗕𑗖𑗗𑙁𑙂𑜼𑜽𑜾𑩂𑩃𑪛𑪜𑱁𑱂𖩮𖩯𖫵𖬷𖬸𖭄𛲟𝪈"
-)
-
-#: Unicode sentence terminals (the ``Sentence_Terminal`` property): the sentencizer's
-#: characters plus those of scripts added in later Unicode versions
-TERMINAL_PUNCTUATION = SENTENCE_END | frozenset(
-    "؝؞࠷࠹࠽࠾។៕៖៙៚\u1b7d\u1b7e\u2e53\u2e54𐽕𐽖𐽗𐽘𐽙\U00010f86\U00010f87\U00010f88\U00010f89"
-    "𑥄𑥆𑻷𑻸\U00011f43\U00011f44𖺘"
-)
 
 
 def _char_class(codes: list[int]) -> str:
@@ -142,7 +119,7 @@ class _Rules:
             rf"[{lower}]{{2,63}}"  # top-level domain
             r"(?::\d{2,5})?(?:[/?#]\S*)?"  # port, path
         ).fullmatch
-        self.specials = _special_cases()
+        self.specials = special_cases()
         self.merges = self._merge_patterns()
 
     def _merge_patterns(self) -> dict[str, list[tuple[tuple[str, ...], str]]]:
@@ -159,105 +136,6 @@ class _Rules:
 @cache
 def _rules() -> _Rules:
     return _Rules()
-
-
-# --- special cases ---------------------------------------------------------------------
-
-
-def _add_cased(table: dict[str, tuple[str, ...]], pieces: tuple[str, ...]) -> None:
-    """Register ``pieces`` joined, as written and with a capital first letter."""
-    table["".join(pieces)] = pieces
-    titled = (pieces[0][:1].upper() + pieces[0][1:], *pieces[1:])
-    table["".join(titled)] = titled
-
-
-def _special_cases() -> dict[str, tuple[str, ...]]:
-    table: dict[str, tuple[str, ...]] = {}
-    apostrophes = ("'", "’")
-    # auxiliary + n't (don't → do n't; dont → do nt; can't → ca n't)
-    negated = _listed(
-        "do does did is are was were have has had could would should might must need dare "
-        "ought may ai ca wo sha"
-    )
-    for stem in negated:
-        for mark in apostrophes:
-            _add_cased(table, (stem, f"n{mark}t"))
-            _add_cased(table, (stem, f"n{mark}t", f"{mark}ve"))
-        _add_cased(table, (stem, "nt"))
-    # pronoun and wh-word contractions (I'm, you'll, they'd've, there're; also unmarked)
-    endings = {
-        "i": ("m", "d", "ll", "ve", "dve", "llve"),
-        "you": ("d", "ll", "ve", "re", "dve", "llve"),
-        "he": ("d", "ll", "s", "dve", "llve"),
-        "she": ("d", "ll", "s", "dve", "llve"),
-        "it": ("d", "ll", "s", "dve", "llve"),
-        "we": ("d", "ll", "ve", "re", "s", "dve", "llve"),
-        "they": ("d", "ll", "ve", "re", "s", "dve", "llve"),
-        "this": ("d", "ll", "s", "dve", "llve"),
-        "that": ("d", "ll", "s", "dve", "llve"),
-    }
-    for word in _listed("who what where when why how there these those"):
-        endings[word] = ("d", "ll", "ve", "re", "s", "dve", "llve")
-    #: unmarked forms that are English words, left alone
-    real_words = {
-        "ill",
-        "hell",
-        "shed",
-        "shell",
-        "its",
-        "well",
-        "were",
-        "whore",
-        "theses",
-        "thoses",
-    }
-    for word, forms in endings.items():
-        for form in forms:
-            parts = ("d", "ve") if form == "dve" else ("ll", "ve") if form == "llve" else (form,)
-            for mark in apostrophes:
-                _add_cased(table, (word, *(mark + p for p in parts)))
-            if word + form not in real_words:
-                _add_cased(table, (word, *parts))
-    for modal in _listed("could would should might must"):
-        for mark in apostrophes:
-            _add_cased(table, (modal, f"{mark}ve"))
-        _add_cased(table, (modal, "ve"))
-    for pieces in (("can", "not"), ("gon", "na"), ("got", "ta"), ("i", "m", "a")):
-        _add_cased(table, pieces)
-    for mark in apostrophes:
-        _add_cased(table, (f"c{mark}m", "on"))
-        table[f"y{mark}all"] = (f"y{mark}", "all")
-    for hour in range(1, 13):
-        for ending in ("am", "pm", "a.m.", "p.m."):
-            table[f"{hour}{ending}"] = (str(hour), ending)
-    whole = _listed(
-        # abbreviations whose period stays attached
-        "Mr. Mrs. Ms. Dr. Jr. St. Mt. Co. co. Inc. Ltd. Corp. Bros. Messrs. Prof. Rev. Gov. "
-        "Gen. Sen. Rep. Adm. vs. v.s. e.g. E.g. E.G. i.e. I.e. I.E. a.m. p.m. Ph.D. D.C. "
-        "N.C. N.D. N.H. N.J. N.M. N.Y. S.C. Jan. Feb. Mar. Apr. Jun. Jul. Aug. Sep. Sept. "
-        "Oct. Nov. Dec. Ak. Ala. Ariz. Ark. Calif. Colo. Conn. Del. Fla. Ga. Ia. Id. Ill. "
-        "Ind. Kan. Kans. Ky. La. Md. Mass. Mich. Minn. Miss. Mo. Mont. Neb. Nebr. Nev. "
-        "Okla. Ore. Pa. Tenn. Va. Wash. Wis. ä. ö. ü. "
-        # apostrophe forms and fixed words
-        "'s 'S ’s ’S ‘s ‘S 'd ’d 'll ’ll 're ’re 'em ’em 'cause 'Cause ’cause ’Cause 'cos "
-        "'Cos ’cos ’Cos 'coz 'Coz ’coz ’Coz 'cuz 'Cuz ’cuz ’Cuz 'bout ’bout 'nuff ’nuff '' "
-        "’’ o'clock O'clock o’clock O’clock ma'am Ma'am ma’am Ma’am ol' Ol' ol’ Ol’ "
-        "and/or w/o C++ "
-        # emoticons
-        ":) :-) :)) (: ;) ;-) :( :-( :(( ): (= [: [= :D :-D ;D :P :p :-P :-p :/ :-/ :| "
-        ":-| <3 </3 XD xD XDD :O :o :-O :-o :0 :'( :') :* :-* :3 :> =) =( =D =/ =] =[ 8) "
-        "8-) ^_^ -_- o_O O_o o_o O_O >.< <.< >.> @_@ ;_;"
-    )
-    for token in whole:
-        table[token] = (token,)
-    for unit in "CFKcfk":
-        table[f"°{unit}."] = ("°", unit, ".")
-    for letter in "abcdefghijklmnopqrstuvwxyz":
-        table[letter + "."] = (letter + ".",)
-    for stem in _listed("doin goin havin lovin nothin nuthin somethin"):
-        for ending in ("", "'", "’"):
-            _add_cased(table, (stem + ending,))
-    return table
 
 
 # --- the affix loop -----------------------------------------------------------------------
@@ -470,7 +348,7 @@ CHUNK_CACHE_SIZE = 200_000
 _chunk_cache: dict[str, tuple[str, ...]] = {}
 
 
-def split_words(text: str) -> list[str]:
+def split_english(text: str) -> list[str]:
     """The words of ``text`` as spaCy's English tokenizer splits them (no whitespace)."""
     rules = _rules()
     specials = rules.specials
@@ -494,79 +372,3 @@ def split_words(text: str) -> list[str]:
             cache[chunk] = pieces
         extend(pieces)
     return words
-
-
-def is_punctuation(token: str) -> bool:
-    """spaCy's ``is_punct``: every character is Unicode punctuation (category P*)."""
-    return all(unicodedata.category(ch).startswith("P") for ch in token)
-
-
-def count_sentences(text: str) -> int:
-    """Sentences in ``text`` as spaCy's sentencizer finds them (at least 1)."""
-    sentences = 1
-    seen_end = False
-    for token in split_words(text):
-        if token in SENTENCE_END:
-            seen_end = True
-        elif seen_end and not is_punctuation(token):
-            sentences += 1
-            seen_end = False
-    return sentences
-
-
-@dataclass(frozen=True)
-class BatchWords:
-    """The words of a batch of documents, flattened for vectorised statistics.
-
-    ``words`` holds every document's words end to end, ``doc`` the document each word
-    belongs to and ``counts`` the number of words per document.
-    """
-
-    words: pa.Array
-    doc: np.ndarray
-    counts: np.ndarray
-
-    @property
-    def starts(self) -> np.ndarray:
-        """Index in ``words`` of each document's first word."""
-        return np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
-
-
-class _LastBatch:
-    """The words of the last batch split in this process.
-
-    Fused steps see the same documents one after another (gopher_quality, then
-    gopher_repetition, then fineweb get the survivors of the step before), so the words of
-    a batch are kept, as Arrow lists, until another batch is split.
-    """
-
-    rows: dict[str, int] = {}
-    lists: pa.Array | None = None
-
-
-def _word_lists(texts: Sequence[str]) -> pa.Array:
-    last = _LastBatch
-    if last.lists is not None:
-        rows = [last.rows.get(text) for text in texts]
-        if None not in rows:
-            return last.lists.take(pa.array(rows, pa.int64()))
-    lists = pa.array([split_words(text) for text in texts], type=pa.large_list(pa.large_string()))
-    last.rows = {text: row for row, text in enumerate(texts)}
-    last.lists = lists
-    return lists
-
-
-def split_batch(texts: Sequence[str]) -> BatchWords:
-    """Split every text of a batch with :func:`split_words`."""
-    lists = _word_lists(texts)
-    counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
-    return BatchWords(
-        words=pc.list_flatten(lists),
-        doc=np.repeat(np.arange(len(texts), dtype=np.int64), counts),
-        counts=counts,
-    )
-
-
-def count_words(texts: Sequence[str]) -> np.ndarray:
-    """Number of words of every text of a batch (as :func:`split_batch` counts them)."""
-    return split_batch(texts).counts

@@ -1,0 +1,67 @@
+"""The words of a batch of documents, flattened into Arrow arrays for vectorised statistics.
+
+Fused steps see the same documents one after another (gopher_quality, then
+gopher_repetition, then fineweb get the survivors of the step before), so the words of the
+last batch split in a process are kept and reused for any subset of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+@dataclass(frozen=True)
+class BatchWords:
+    """The words of a batch of documents, flattened for vectorised statistics.
+
+    ``words`` holds every document's words end to end, ``doc`` the document each word
+    belongs to and ``counts`` the number of words per document.
+    """
+
+    words: pa.Array
+    doc: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Index in ``words`` of each document's first word."""
+        return np.concatenate([[0], np.cumsum(self.counts)[:-1]]).astype(np.int64)
+
+
+class _LastBatch:
+    """The words of the last batch split in this process, and how they were split."""
+
+    rows: dict[str, int] = {}
+    lists: pa.Array | None = None
+    kind = ""
+
+
+def word_lists(texts: Sequence[str], split: Callable[[str], list[str]], kind: str) -> pa.Array:
+    """``split(text)`` of every text as an Arrow list array; ``kind`` names the splitting,
+    and the last batch's lists are reused when they were split the same way."""
+    last = _LastBatch
+    if last.lists is not None and last.kind == kind:
+        rows = [last.rows.get(text) for text in texts]
+        if None not in rows:
+            return last.lists.take(pa.array(rows, pa.int64()))
+    lists = pa.array([split(text) for text in texts], type=pa.large_list(pa.large_string()))
+    last.rows = {text: row for row, text in enumerate(texts)}
+    last.lists = lists
+    last.kind = kind
+    return lists
+
+
+def batch_words(texts: Sequence[str], split: Callable[[str], list[str]], kind: str) -> BatchWords:
+    """Split every text of a batch with ``split`` (named ``kind``), flattened."""
+    lists = word_lists(texts, split, kind)
+    counts = pc.list_value_length(lists).to_numpy(zero_copy_only=False).astype(np.int64)
+    return BatchWords(
+        words=pc.list_flatten(lists),
+        doc=np.repeat(np.arange(len(texts), dtype=np.int64), counts),
+        counts=counts,
+    )
