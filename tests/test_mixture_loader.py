@@ -1,8 +1,12 @@
 """The trainer-side loader on shards written by the mixture stage from synthetic token
-shards: rank partitions, exact resume, zero-copy batches, segment ids, and the shards read
-by plain pyarrow, ``datasets`` and torch (each optional library skipped when absent)."""
+shards: rank partitions, exact resume, zero-copy batches, segment ids, the sha256 check of
+a damaged shard, and the shards read by plain pyarrow, ``datasets`` and torch — fed to
+``nn.Embedding`` and ``cross_entropy`` with default collation (each optional library
+skipped when absent)."""
 
 from __future__ import annotations
+
+import shutil
 
 import numpy as np
 import pyarrow as pa
@@ -11,7 +15,7 @@ import pytest
 from distributed import Client
 
 from gristmill.io.writers import ShardWriter, write_marker
-from gristmill.mixture.loader import MixtureLoader
+from gristmill.mixture.loader import MixtureLoader, ShardIntegrityError
 from gristmill.mixture.stage import run_mixture_stage
 from gristmill.pipelines.config import parse_config
 from gristmill.records import write_json
@@ -132,12 +136,36 @@ def test_batches_inside_a_shard_are_views_of_the_memory_map(shards):
     crossing = loader.rows(35, 40)  # shard 0 ends at row 37: joined, a copy
     assert crossing["input_ids"].shape == (5, SEQ_LEN) and crossing["input_ids"].flags.owndata
     table = ipc.open_stream(pa.memory_map(str(out / "shards" / "part-00000.arrow"))).read_all()
+    assert np.array_equal(batch["source"], table.column("source").to_numpy()[:5])
     for row in range(5):
-        starts = table.column("doc_starts")[row].as_py()
+        starts = np.nonzero(table.column("doc_start")[row].as_py())[0]
         segments = batch["segment_ids"][row]
         valid = int(batch["num_tokens"][row])
+        assert starts[0] == 0 and starts[-1] < valid  # a row begins a document or a piece
         assert (segments[:valid] >= 0).all() and (segments[valid:] == -1).all()
         assert np.nonzero(np.diff(segments[:valid]))[0].tolist() == [s - 1 for s in starts[1:]]
+        tokens = batch["input_ids"][row]
+        ends = np.concatenate([starts[1:], [valid]])
+        # the segments of a row are whole documents ending with EOS, except the last,
+        # which the row boundary (or the source's target) may cut
+        assert all(tokens[end - 1] == EOS for end in ends[:-1])
+
+
+def test_a_damaged_shard_raises_on_first_open(shards, tmp_path):
+    out, _ = shards
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    shard = copy / "shards" / "part-00001.arrow"
+    data = bytearray(shard.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4] = bytes(255 - b for b in data[middle : middle + 4])
+    shard.write_bytes(bytes(data))
+    loader = MixtureLoader(str(copy), 8)
+    assert loader.rows(0, 8)["input_ids"].shape == (8, SEQ_LEN)  # shard 0 is intact
+    with pytest.raises(ShardIntegrityError, match=r"part-00001.arrow: sha256 .* differs"):
+        loader.rows(37, 40)
+    unchecked = MixtureLoader(str(copy), 8, verify=False)  # the check is what catches it
+    assert unchecked.rows(37, 40)["input_ids"].shape == (3, SEQ_LEN)
 
 
 def test_plain_pyarrow_and_datasets_read_the_shards(shards):
@@ -149,6 +177,27 @@ def test_plain_pyarrow_and_datasets_read_the_shards(shards):
     assert dataset.num_rows == 37
     assert np.array_equal(np.array(dataset[0]["input_ids"]), everything[37])
     assert dataset.features["input_ids"].length == SEQ_LEN
+    token_shard = datasets.Dataset.from_file(str(out / "tokens" / "web" / "part-0.arrow"))
+    assert token_shard.num_rows == 60  # every .arrow gristmill writes opens the same way
+
+
+def test_datasets_torch_format_collates_with_the_default_dataloader(shards):
+    torch = pytest.importorskip("torch")
+    datasets = pytest.importorskip("datasets")
+    out, _ = shards
+    dataset = datasets.Dataset.from_file(str(out / "shards" / "part-00000.arrow"))
+    batch = next(iter(torch.utils.data.DataLoader(dataset.with_format("torch"), batch_size=4)))
+    assert batch["input_ids"].shape == (4, SEQ_LEN) and batch["doc_start"].shape == (4, SEQ_LEN)
+    _embed_and_score(torch, batch["input_ids"])
+    assert torch.equal(batch["input_ids"], torch.from_numpy(_all_rows(out)[:4].astype(np.int64)))
+
+
+def _embed_and_score(torch, input_ids):
+    """What a language model does with a batch: embed, project, next-token loss."""
+    embedding = torch.nn.Embedding(512, 8)
+    logits = embedding(input_ids[:, :-1]) @ embedding.weight.T
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 512), input_ids[:, 1:].flatten())
+    assert torch.isfinite(loss)
 
 
 def test_torch_iterable_dataset_keeps_the_order_with_workers(shards):
@@ -163,4 +212,8 @@ def test_torch_iterable_dataset_keeps_the_order_with_workers(shards):
         )
         got = [b["row"].tolist() for b in loader]
         assert got == expected
-        assert isinstance(next(iter(loader))["input_ids"], torch.Tensor)
+        first = next(iter(loader))
+        assert first["input_ids"].dtype == torch.int64
+        _embed_and_score(torch, first["input_ids"])
+    narrow = torch_dataset(MixtureLoader(str(out), 4), dtype=torch.int32)
+    assert next(iter(narrow))["input_ids"].dtype == torch.int32
