@@ -25,10 +25,12 @@ from rich.console import Console
 from gristmill.cli import main
 from gristmill.mixture.manifest import describe_manifest, verify_manifest
 from gristmill.mixture.megatron import read_index
+from gristmill.mixture.shard_view import describe_rows, shard_manifest
 from gristmill.mixture.stage import run_mixture_stage
 from gristmill.mixture.weights import MixtureError
 from gristmill.pipelines.config import ConfigError, load_config, parse_config
 from gristmill.pipelines.runner import dask_client, run_pipeline
+from gristmill.tokenize.model import tokenizer_from_bytes
 from tests.corpus import write_config
 from tests.token_corpus import pipeline_config, three_sources
 
@@ -210,6 +212,23 @@ def test_manifest_verify_and_inspect(base, tmp_path, capsys):
     text = console.export_text()
     books = run["mixture"]["plan"]["sources"]["books"]
     assert "sentencepiece" in text and f"{books['whole_epochs']} + {books['fraction_docs']}" in text
+
+    shard = out / "shards" / "part-00000.arrow"
+    assert main(["inspect", str(shard), "-n", "2"]) == 0
+    shown = capsys.readouterr().out
+    assert "shards/part-00000.arrow" in shown and "docs" in shown and "token ids" not in shown
+    ids, nums, starts, sources = next(_rows(out))
+    found = shard_manifest(str(out / "shards"))
+    assert found is not None and found[2] == "shards/part-00000.arrow"
+    tokenizer = tokenizer_from_bytes("sentencepiece", (out / "tokenizer" / "tokenizer.model")
+                                     .read_bytes())  # fmt: skip
+    console = Console(record=True, width=4000)
+    console.print(describe_rows(*found, 1, tokenizer.decode))
+    text = console.export_text()
+    cuts = np.nonzero(starts[0, : nums[0]])[0].tolist() + [int(nums[0])]
+    first_document = ids[0, cuts[0] : cuts[1]].tolist()
+    assert tokenizer.decode(first_document)[:40] in text
+    assert manifest["sources"][sources[0]] in text
 
     copy = tmp_path / "out"
     shutil.copytree(out, copy)

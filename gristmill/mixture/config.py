@@ -43,8 +43,9 @@ class MixtureConfig(BaseModel):
     total_tokens: int | None = Field(None, gt=0, description="null: everything at the weights")
     max_epochs: float = Field(4.0, gt=0)
     on_shortfall: Literal["error", "reweight", "repeat"] = Field(
-        "error", description="a source short of its weight within max_epochs: fail, reweight "
-        "the others, or repeat it more"
+        "error",
+        description="a source short of its weight within max_epochs: fail, reweight "
+        "the others, or repeat it more",
     )
     seed: int = 0
     preset: Literal["llama", "gopher", "gpt3"] | None = None

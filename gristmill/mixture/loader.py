@@ -74,9 +74,7 @@ class _MappedShard:
     def __init__(self, url: str, row_length: int, rows: int) -> None:
         table = map_table(url)
         if table.num_rows != rows:
-            raise ShardIntegrityError(
-                f"{url}: {table.num_rows} rows, the manifest says {rows}"
-            )
+            raise ShardIntegrityError(f"{url}: {table.num_rows} rows, the manifest says {rows}")
         self.table = table
         self.input_ids = _fixed_rows(table.column("input_ids"), row_length)
         self.num_tokens = table.column("num_tokens").to_numpy()

@@ -145,9 +145,7 @@ def build_rows(task: ShardTask, plan: pa.Table, shards: TokenShards) -> tuple[pa
 def write_shard(task: ShardTask) -> dict[str, Any]:
     """Build and write shard ``task.index``; returns rows, sha256 and token counts."""
     started = time.perf_counter()
-    plan = map_table(task.plan_url).slice(
-        task.plan_start, task.plan_stop - task.plan_start
-    )
+    plan = map_table(task.plan_url).slice(task.plan_start, task.plan_stop - task.plan_start)
     table, counts = build_rows(task, plan, TokenShards(task.token_urls))
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, table.schema) as writer:
