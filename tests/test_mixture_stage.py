@@ -30,6 +30,8 @@ from gristmill.mixture.stage import run_mixture_stage
 from gristmill.mixture.weights import MixtureError
 from gristmill.pipelines.config import ConfigError, load_config, parse_config
 from gristmill.pipelines.runner import dask_client, run_pipeline
+from gristmill.report.summary import print_run_summary
+from gristmill.report.writer import write_report
 from gristmill.tokenize.model import tokenizer_from_bytes
 from tests.corpus import write_config
 from tests.token_corpus import pipeline_config, three_sources
@@ -280,3 +282,27 @@ def test_the_mixture_needs_token_shards(tmp_path, corpus, client):
     without_tokenizer = dataclasses.replace(config, tokenizer=None)
     with pytest.raises(MixtureError, match="add a 'tokenizer:' section"):
         run_mixture_stage(without_tokenizer, client, {}, resume=True)
+
+
+def test_a_shortfall_fails_the_stage_or_is_reweighted_and_shown(base, tmp_path, client):
+    out, run, _ = base
+    books = run["mixture"]["plan"]["sources"]["books"]["tokens_available"]
+    budget = round(books * 6 / WEIGHTS["books"])  # books would need 6 epochs
+    _, config = _variant(base, tmp_path / "a", total_tokens=budget)
+    with pytest.raises(MixtureError, match=rf"source 'books' has {books:,} tokens but needs"):
+        run_mixture_stage(config, client, {}, resume=True)
+    copy, config = _variant(base, tmp_path / "b", total_tokens=budget, on_shortfall="reweight")
+    with pytest.warns(UserWarning, match="capped at 4 epochs"):
+        summary = run_mixture_stage(config, client, {}, resume=True)
+    import json
+
+    realised = json.loads((copy / "manifest.json").read_text())["weights_realised"]
+    assert realised["books"]["beyond_tolerance"] and "reweighted" in realised["books"]["note"]
+    assert realised["books"]["realised"] == pytest.approx(4 * books / budget, abs=1e-5)
+    console = Console(record=True, width=200)
+    print_run_summary({**run, "mixture": summary}, console)
+    shown = " ".join(console.export_text().split())
+    assert "warning: mixture: source 'books'" in shown and "capped at 4 epochs" in shown
+    (copy / "run.json").write_text(json.dumps({**run, "mixture": summary}))
+    page = Path(write_report(str(copy))).read_text()
+    assert "<tr class='beyond'><th>books</th>" in page and "<tr><th>web</th>" in page

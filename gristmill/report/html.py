@@ -22,6 +22,7 @@ img{max-width:100%}.grid{display:flex;flex-wrap:wrap;gap:1em}.grid figure{margin
 pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.8em;max-height:40em}
 details{margin:.3em 0}summary{cursor:pointer}.doc{white-space:pre-wrap;font-size:.85em;background:#fafafa;border-left:3px solid #ccc;padding:.4em .8em}
 .muted{color:#777}
+.beyond{color:#b00020;font-weight:bold}
 """
 
 
@@ -154,6 +155,7 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
         if png is not None:
             charts["mixture.png"] = png
             parts.append(_img(png, "mixture weights vs realised tokens", "mixture"))
+        parts.append(_mixture_weights_table(mixture))
         parts.append(_kv_table(mixture, "mixture"))
     else:
         parts.append("<p>No mixture stage in this run.</p>")
@@ -213,6 +215,32 @@ def _tokenizer_section(tokenizer: dict[str, Any] | None) -> str:
             "<th>bytes/token (held back)</th></tr>" + "".join(rows) + "</table>"
         )
     return "".join(parts)
+
+
+def _mixture_weights_table(mixture: dict[str, Any]) -> str:
+    """Target vs realised share per source; beyond the plan's tolerance in red, with the
+    shortfall policy's note."""
+    plan = mixture.get("plan") or {}
+    tolerance = plan.get("weight_tolerance")
+    if tolerance is None:
+        return ""
+    rows = []
+    for name, entry in plan.get("sources", {}).items():
+        beyond = abs(entry["deviation"]) > tolerance
+        css = " class='beyond'" if beyond else ""
+        path = f"mixture.plan.sources.{name}"
+        rows.append(
+            f"<tr{css}><th>{html.escape(name)}</th>"
+            + _num(entry["weight"], f"{path}.weight", 4)
+            + _num(entry["realised_weight"], f"{path}.realised_weight", 4)
+            + _num(entry["deviation"], f"{path}.deviation", 4)
+            + f"<td>{html.escape(entry.get('note', ''))}</td></tr>"
+        )
+    return (
+        f"<p class='muted'>target vs realised token shares (tolerance {tolerance})</p>"
+        "<table><tr><th>source</th><th>target</th><th>realised</th><th>difference</th>"
+        "<th>note</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def mixture_shares(mixture: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:

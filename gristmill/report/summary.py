@@ -33,6 +33,14 @@ def print_run_summary(run: dict[str, Any], console: Console) -> None:
                 ", ".join(f"{reason} {count:,}" for reason, count in reasons),
             )
     console.print(table)
+    sample = ((run.get("tokenizer") or {}).get("training") or {}).get("sample") or {}
+    for warning in sample.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {warning}")
+    mixture = run.get("mixture")
+    if mixture and "weight_tolerance" in mixture.get("plan", {}):
+        from gristmill.mixture.manifest import plan_table
+
+        console.print(plan_table(mixture["plan"], mixture.get("weights_origin", "")))
 
 
 def print_comparison(rows: list[dict[str, Any]], console: Console) -> None:
