@@ -14,56 +14,19 @@ import pyarrow.ipc as ipc
 import pytest
 from distributed import Client
 
-from gristmill.io.writers import ShardWriter, write_marker
 from gristmill.mixture.loader import MixtureLoader, ShardIntegrityError
 from gristmill.mixture.stage import run_mixture_stage
 from gristmill.pipelines.config import parse_config
-from gristmill.records import write_json
-from gristmill.tokenize.encode import token_schema
+from tests.mixture_tokens import EOS, write_two_sources
 
-EOS = 2
 SEQ_LEN = 16
-
-
-def _write_tokens(out, source: str, shard: int, docs: list[list[int]]) -> dict:
-    path = out / "tokens" / source / f"part-{shard}.arrow"
-    ids = [d + [EOS] for d in docs]
-    table = pa.Table.from_pydict(
-        {
-            "id": [f"{source}/part-{shard}/{i}" for i in range(len(docs))],
-            "source": pa.array([source] * len(docs)).dictionary_encode(),
-            "input_ids": pa.array(ids, pa.list_(pa.uint16())),
-            "n_tokens": pa.array([len(x) for x in ids], pa.int32()),
-        },
-        schema=token_schema("uint16"),
-    )
-    with ShardWriter(str(path), "arrow") as writer:
-        writer.write(table)
-    write_marker(str(path), {"fingerprint": "synthetic", "stats": {}})
-    return {"path": f"tokens/{source}/part-{shard}.arrow", "docs": len(docs),
-            "tokens": sum(len(x) for x in ids), "fingerprint": f"{source}{shard}"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
     """~9,000 tokens from two sources, packed into 16-token rows, 37 rows per shard."""
     out = tmp_path_factory.mktemp("loader") / "out"
-    rng = np.random.default_rng(5)
-    sources = {}
-    for s, name in enumerate(("web", "code")):
-        sources[name] = [
-            _write_tokens(out, name, shard, [
-                [10 + 100 * s + shard * 10 + i % 10] * int(rng.integers(1, 40)) for i in range(60)
-            ])
-            for shard in range(2)
-        ]  # fmt: skip
-    special = {"unk": {"piece": "<unk>", "id": 0}, "eos": {"piece": "</s>", "id": EOS}}
-    write_json(str(out / "tokens" / "index.json"), {
-        "fingerprint": "synthetic", "dtype": "uint16", "sources": sources,
-        "tokenizer": {"backend": "sentencepiece", "path": "tokenizer/tokenizer.model",
-                      "sha256": "0" * 64, "files": {}, "vocab_size": 512,
-                      "special_tokens": special},
-    })  # fmt: skip
+    write_two_sources(out)
     config = parse_config({
         "output": str(out),
         "sources": [{"name": n, "paths": ["unused"], "format": "jsonl", "weight": w}
