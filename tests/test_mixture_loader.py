@@ -100,14 +100,25 @@ def test_batches_inside_a_shard_are_views_of_the_memory_map(shards):
     assert crossing["input_ids"].shape == (5, SEQ_LEN) and crossing["input_ids"].flags.owndata
     table = ipc.open_stream(pa.memory_map(str(out / "shards" / "part-00000.arrow"))).read_all()
     assert np.array_equal(batch["source"], table.column("source").to_numpy()[:5])
-    for row in range(5):
+    _check_segments(batch, table, 0)
+    later = loader.rows(40, 46)  # inside shard 1, not at its start
+    _check_segments(
+        later,
+        ipc.open_stream(pa.memory_map(str(out / "shards" / "part-00001.arrow"))).read_all(),
+        3,
+    )
+
+
+def _check_segments(batch, table, first):
+    for index in range(len(batch["row"])):
+        row = first + index
         starts = np.nonzero(table.column("doc_start")[row].as_py())[0]
-        segments = batch["segment_ids"][row]
-        valid = int(batch["num_tokens"][row])
+        segments = batch["segment_ids"][index]
+        valid = int(batch["num_tokens"][index])
         assert starts[0] == 0 and starts[-1] < valid  # a row begins a document or a piece
         assert (segments[:valid] >= 0).all() and (segments[valid:] == -1).all()
         assert np.nonzero(np.diff(segments[:valid]))[0].tolist() == [s - 1 for s in starts[1:]]
-        tokens = batch["input_ids"][row]
+        tokens = batch["input_ids"][index]
         ends = np.concatenate([starts[1:], [valid]])
         # the segments of a row are whole documents ending with EOS, except the last,
         # which the row boundary (or the source's target) may cut
