@@ -15,6 +15,7 @@ or ``repeat`` (exceed ``max_epochs``)::
       seq_len: 2048
       total_tokens: null
       max_epochs: 4
+      on_shortfall: error
       seed: 0
 """
 

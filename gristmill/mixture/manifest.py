@@ -1,8 +1,10 @@
 """``out/manifest.json``: what a trainer (and a reviewer) needs to trust the shards.
 
 It records the tokenizer (path, sha256, vocabulary, special ids, training parameters and
-sample), the row layout (``seq_len``, row length, dtype, padding id), the seed, the weights
-and where they came from, the plan (per source: tokens available and taken, epochs), the
+sample, with each source's target and realised share of it), the row layout (``seq_len``,
+row length, dtype, padding id), the seed, the weights and where they came from, target vs
+realised shares (``weights_realised``, flagged beyond 0.005, with the shortfall policy's
+note), the plan (per source: tokens available and taken, epochs), the
 shard list with row counts and sha256, the config fingerprint and gristmill's version.
 :func:`describe_manifest` renders it for ``gristmill inspect``; :func:`verify_manifest`
 rechecks every sha256 and row count for ``gristmill verify``.

@@ -3,8 +3,9 @@
 Weights are shares of tokens. A token budget (or, with ``total_tokens: null``, the
 scarcest source used once) gives each source an integer target; a source that cannot
 reach it within ``max_epochs`` stops the plan with an error naming it, unless
-``on_shortfall`` says otherwise (``reweight``: cap it and give the others its share,
-water-filling like Dolma's mixer caps; ``repeat``: exceed ``max_epochs``). The target is
+``on_shortfall`` says otherwise (``reweight``: cap it at ``max_epochs`` and share the rest
+of the budget among the others by weight, repeatedly while another one hits its cap;
+``repeat``: exceed ``max_epochs``). The target is
 met to the token: whole epochs (every document once, each epoch in its own seeded order)
 and then documents in a seeded order, the last one cut where the target is reached. A
 source's share is therefore exact whatever its document sizes, also when one book holds
