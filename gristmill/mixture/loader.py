@@ -38,7 +38,7 @@ class ShardIntegrityError(ValueError):
     """A shard differs from the sha256 (or row count) the manifest recorded for it."""
 
 
-def check_shard(url: str, expected_sha256: str, expected_rows: int | None = None) -> None:
+def check_shard(url: str, expected_sha256: str) -> None:
     """Raise :class:`ShardIntegrityError` unless the file at ``url`` has this sha256.
 
     A local file already checked in this process, unchanged since (size, mtime), is not
