@@ -1,8 +1,12 @@
 """The trainer-side loader on shards written by the mixture stage from synthetic token
-shards: rank partitions, exact resume, zero-copy batches, segment ids, and the shards read
-by plain pyarrow, ``datasets`` and torch (each optional library skipped when absent)."""
+shards: rank partitions, exact resume, zero-copy batches, segment ids, the sha256 check of
+a damaged shard, and the shards read by plain pyarrow, ``datasets`` and torch — fed to
+``nn.Embedding`` and ``cross_entropy`` with default collation (each optional library
+skipped when absent)."""
 
 from __future__ import annotations
+
+import shutil
 
 import numpy as np
 import pyarrow as pa
@@ -10,56 +14,19 @@ import pyarrow.ipc as ipc
 import pytest
 from distributed import Client
 
-from gristmill.io.writers import ShardWriter, write_marker
-from gristmill.mixture.loader import MixtureLoader
+from gristmill.mixture.loader import MixtureLoader, ShardIntegrityError
 from gristmill.mixture.stage import run_mixture_stage
 from gristmill.pipelines.config import parse_config
-from gristmill.records import write_json
-from gristmill.tokenize.encode import token_schema
+from tests.mixture_tokens import EOS, write_two_sources
 
-EOS = 2
 SEQ_LEN = 16
-
-
-def _write_tokens(out, source: str, shard: int, docs: list[list[int]]) -> dict:
-    path = out / "tokens" / source / f"part-{shard}.arrow"
-    ids = [d + [EOS] for d in docs]
-    table = pa.Table.from_pydict(
-        {
-            "id": [f"{source}/part-{shard}/{i}" for i in range(len(docs))],
-            "source": pa.array([source] * len(docs)).dictionary_encode(),
-            "input_ids": pa.array(ids, pa.list_(pa.uint16())),
-            "n_tokens": pa.array([len(x) for x in ids], pa.int32()),
-        },
-        schema=token_schema("uint16"),
-    )
-    with ShardWriter(str(path), "arrow") as writer:
-        writer.write(table)
-    write_marker(str(path), {"fingerprint": "synthetic", "stats": {}})
-    return {"path": f"tokens/{source}/part-{shard}.arrow", "docs": len(docs),
-            "tokens": sum(len(x) for x in ids), "fingerprint": f"{source}{shard}"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
     """~9,000 tokens from two sources, packed into 16-token rows, 37 rows per shard."""
     out = tmp_path_factory.mktemp("loader") / "out"
-    rng = np.random.default_rng(5)
-    sources = {}
-    for s, name in enumerate(("web", "code")):
-        sources[name] = [
-            _write_tokens(out, name, shard, [
-                [10 + 100 * s + shard * 10 + i % 10] * int(rng.integers(1, 40)) for i in range(60)
-            ])
-            for shard in range(2)
-        ]  # fmt: skip
-    special = {"unk": {"piece": "<unk>", "id": 0}, "eos": {"piece": "</s>", "id": EOS}}
-    write_json(str(out / "tokens" / "index.json"), {
-        "fingerprint": "synthetic", "dtype": "uint16", "sources": sources,
-        "tokenizer": {"backend": "sentencepiece", "path": "tokenizer/tokenizer.model",
-                      "sha256": "0" * 64, "files": {}, "vocab_size": 512,
-                      "special_tokens": special},
-    })  # fmt: skip
+    write_two_sources(out)
     config = parse_config({
         "output": str(out),
         "sources": [{"name": n, "paths": ["unused"], "format": "jsonl", "weight": w}
@@ -132,12 +99,47 @@ def test_batches_inside_a_shard_are_views_of_the_memory_map(shards):
     crossing = loader.rows(35, 40)  # shard 0 ends at row 37: joined, a copy
     assert crossing["input_ids"].shape == (5, SEQ_LEN) and crossing["input_ids"].flags.owndata
     table = ipc.open_stream(pa.memory_map(str(out / "shards" / "part-00000.arrow"))).read_all()
-    for row in range(5):
-        starts = table.column("doc_starts")[row].as_py()
-        segments = batch["segment_ids"][row]
-        valid = int(batch["num_tokens"][row])
+    assert np.array_equal(batch["source"], table.column("source").to_numpy()[:5])
+    _check_segments(batch, table, 0)
+    later = loader.rows(40, 46)  # inside shard 1, not at its start
+    _check_segments(
+        later,
+        ipc.open_stream(pa.memory_map(str(out / "shards" / "part-00001.arrow"))).read_all(),
+        3,
+    )
+
+
+def _check_segments(batch, table, first):
+    for index in range(len(batch["row"])):
+        row = first + index
+        starts = np.nonzero(table.column("doc_start")[row].as_py())[0]
+        segments = batch["segment_ids"][index]
+        valid = int(batch["num_tokens"][index])
+        assert starts[0] == 0 and starts[-1] < valid  # a row begins a document or a piece
         assert (segments[:valid] >= 0).all() and (segments[valid:] == -1).all()
         assert np.nonzero(np.diff(segments[:valid]))[0].tolist() == [s - 1 for s in starts[1:]]
+        tokens = batch["input_ids"][index]
+        ends = np.concatenate([starts[1:], [valid]])
+        # the segments of a row are whole documents ending with EOS, except the last,
+        # which the row boundary (or the source's target) may cut
+        assert all(tokens[end - 1] == EOS for end in ends[:-1])
+
+
+def test_a_damaged_shard_raises_on_first_open(shards, tmp_path):
+    out, _ = shards
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    shard = copy / "shards" / "part-00001.arrow"
+    data = bytearray(shard.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 4] = bytes(255 - b for b in data[middle : middle + 4])
+    shard.write_bytes(bytes(data))
+    loader = MixtureLoader(str(copy), 8)
+    assert loader.rows(0, 8)["input_ids"].shape == (8, SEQ_LEN)  # shard 0 is intact
+    with pytest.raises(ShardIntegrityError, match=r"part-00001.arrow: sha256 .* differs"):
+        loader.rows(37, 40)
+    unchecked = MixtureLoader(str(copy), 8, verify=False)  # the check is what catches it
+    assert unchecked.rows(37, 40)["input_ids"].shape == (3, SEQ_LEN)
 
 
 def test_plain_pyarrow_and_datasets_read_the_shards(shards):
@@ -149,6 +151,27 @@ def test_plain_pyarrow_and_datasets_read_the_shards(shards):
     assert dataset.num_rows == 37
     assert np.array_equal(np.array(dataset[0]["input_ids"]), everything[37])
     assert dataset.features["input_ids"].length == SEQ_LEN
+    token_shard = datasets.Dataset.from_file(str(out / "tokens" / "web" / "part-0.arrow"))
+    assert token_shard.num_rows == 60  # every .arrow gristmill writes opens the same way
+
+
+def test_datasets_torch_format_collates_with_the_default_dataloader(shards):
+    torch = pytest.importorskip("torch")
+    datasets = pytest.importorskip("datasets")
+    out, _ = shards
+    dataset = datasets.Dataset.from_file(str(out / "shards" / "part-00000.arrow"))
+    batch = next(iter(torch.utils.data.DataLoader(dataset.with_format("torch"), batch_size=4)))
+    assert batch["input_ids"].shape == (4, SEQ_LEN) and batch["doc_start"].shape == (4, SEQ_LEN)
+    _embed_and_score(torch, batch["input_ids"])
+    assert torch.equal(batch["input_ids"], torch.from_numpy(_all_rows(out)[:4].astype(np.int64)))
+
+
+def _embed_and_score(torch, input_ids):
+    """What a language model does with a batch: embed, project, next-token loss."""
+    embedding = torch.nn.Embedding(512, 8)
+    logits = embedding(input_ids[:, :-1]) @ embedding.weight.T
+    loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 512), input_ids[:, 1:].flatten())
+    assert torch.isfinite(loss)
 
 
 def test_torch_iterable_dataset_keeps_the_order_with_workers(shards):
@@ -163,4 +186,8 @@ def test_torch_iterable_dataset_keeps_the_order_with_workers(shards):
         )
         got = [b["row"].tolist() for b in loader]
         assert got == expected
-        assert isinstance(next(iter(loader))["input_ids"], torch.Tensor)
+        first = next(iter(loader))
+        assert first["input_ids"].dtype == torch.int64
+        _embed_and_score(torch, first["input_ids"])
+    narrow = torch_dataset(MixtureLoader(str(out), 4), dtype=torch.int32)
+    assert next(iter(narrow))["input_ids"].dtype == torch.int32

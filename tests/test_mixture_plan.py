@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gristmill.mixture.config import MixtureConfig
-from gristmill.mixture.planner import SourceTokens, interleave, layout, plan_mixture
+from gristmill.mixture.planner import SourceTokens, plan_mixture
 from gristmill.mixture.presets import PRESETS
 from gristmill.mixture.weights import MixtureError, resolve_weights
 
@@ -21,8 +21,14 @@ def _source(name: str, docs: int, seed: int, low: int = 20, high: int = 400) -> 
 SOURCES = [_source("web", 3000, 1), _source("books", 200, 2, 500, 3000), _source("code", 800, 3)]
 
 
-def _plan(weights, total=None, max_epochs=4.0, on_exceed="warn", seed=0, sources=SOURCES):
-    return plan_mixture(sources, weights, total, max_epochs, on_exceed, seed)
+def _plan(weights, total=None, max_epochs=4.0, on_shortfall="error", seed=0, sources=SOURCES,
+          row_length=256, cross_rows=True):  # fmt: skip
+    return plan_mixture(sources, weights, total, max_epochs, on_shortfall, seed, row_length,
+                        cross_rows)  # fmt: skip
+
+
+def _tokens_by_source(plan) -> np.ndarray:
+    return np.bincount(plan.source, weights=plan.n_tokens, minlength=len(plan.sources))
 
 
 def test_weights_from_sources_natural_sizes_or_errors():
@@ -77,11 +83,11 @@ def test_use_everything_uses_the_scarcest_source_exactly_once(golden):
     scarce = min(plan.sources, key=lambda p: p.tokens_available / p.weight)
     assert scarce.epochs == 1.0 and scarce.tokens_taken == scarce.tokens_available
     assert all(p.epochs <= 1.0 for p in plan.sources)
-    for p, s in zip(plan.sources, SOURCES, strict=True):  # nearest: within half a document
-        assert abs(p.tokens_taken - p.target_tokens) <= s.n_tokens.max() / 2
-        assert abs(p.realised_weight - p.weight) < 0.005
+    taken = _tokens_by_source(plan)
+    for p, tokens in zip(plan.sources, taken, strict=True):  # to the token
+        assert tokens == p.tokens_taken == p.target_tokens
+        assert abs(p.realised_weight - p.weight) < 1e-4
     assert by_name["books"].whole_epochs == 1 or by_name["books"].fraction_docs > 0
-    layout(plan, 256, True)
     golden.check("mixture/plan_use_everything", plan.summary())
 
 
@@ -89,9 +95,9 @@ def test_a_budget_upsamples_with_whole_epochs_plus_a_seeded_fraction():
     books = SOURCES[1]
     plan = _plan({"web": 0.5, "books": 0.5}, total=int(books.tokens * 2.5 / 0.5))
     books_plan = plan.sources[1]
-    assert books_plan.whole_epochs == 2 and books_plan.epochs == pytest.approx(2.5)
-    picked = plan.doc[plan.source == 1]
-    counts = np.bincount(picked, minlength=books.n_tokens.size)
+    assert books_plan.whole_epochs == 2 and books_plan.epochs == pytest.approx(2.5, abs=1e-6)
+    pieces = (plan.source == 1) & (plan.offset == 0)  # first pieces: one per instance
+    counts = np.bincount(plan.doc[pieces], minlength=books.n_tokens.size)
     assert set(np.unique(counts)) == {2, 3}  # every document twice, a sample once more
     assert (counts == 3).sum() == books_plan.fraction_docs
     assert plan.sources[2].tokens_taken == 0 and plan.sources[2].target_tokens == 0
@@ -99,54 +105,117 @@ def test_a_budget_upsamples_with_whole_epochs_plus_a_seeded_fraction():
     assert not np.array_equal(other.doc, plan.doc)
 
 
-def test_past_max_epochs_warns_or_fails():
+def _huge_books() -> list[SourceTokens]:
+    """Web of short pages, books of 3 novels each longer than the books' whole target, and
+    code far scarcer than the others."""
+    web = _source("web", 4000, 11, 50, 2000)
+    books = SourceTokens("books", ("b",), (3,), np.array([150_000, 220_000, 300_000]))
+    code = _source("code", 40, 12, 100, 600)
+    return [web, books, code]
+
+
+@pytest.mark.parametrize("total", [None, 1_000_000, 2_500_000])
+@pytest.mark.parametrize("cross_rows", [True, False])
+def test_weights_are_exact_when_one_document_exceeds_a_source_target(total, cross_rows):
+    sources = _huge_books()
+    weights = {"web": 0.85, "books": 0.10, "code": 0.05}
+    if total is not None:
+        weights = {"web": 0.9, "books": 0.095, "code": 0.005}
+    plan = _plan(weights, total=total, sources=sources, row_length=2048, cross_rows=cross_rows)
+    taken = _tokens_by_source(plan)
+    shares = taken / taken.sum()
+    expected = np.array([weights[s.name] for s in sources])
+    assert np.abs(shares - expected).max() <= 0.005
+    assert plan.max_deviation <= 0.005
+    books = plan.sources[1]
+    assert 0 < books.tokens_taken < 300_000  # less than the longest book
+    if total is None:  # code, the scarcest, is used once
+        assert plan.sources[2].tokens_taken == sources[2].tokens
+    # pieces never cross a row, and every row holds one source
+    row = plan.position // 2048
+    assert np.array_equal(row, (plan.position + plan.n_tokens - 1) // 2048)
+    assert all(len(set(plan.source[row == r].tolist())) == 1 for r in np.unique(row)[:500])
+    # a document's pieces are consecutive tokens of it
+    ends = plan.offset + plan.n_tokens
+    assert np.all(ends <= np.array([sources[s].n_tokens[d] for s, d in
+                                    zip(plan.source, plan.doc, strict=True)]))  # fmt: skip
+
+
+def test_a_shortfall_stops_the_plan_with_the_numbers():
     weights = {"web": 0.1, "books": 0.9}
-    total = int(SOURCES[1].tokens * 5 / 0.9)
-    with pytest.warns(UserWarning, match=r"'books' would be repeated 5.00 times"):
-        plan = _plan(weights, total=total)
-    assert plan.warnings
-    with pytest.raises(MixtureError, match="max_epochs"):
-        _plan(weights, total=total, on_exceed="error")
+    books = SOURCES[1].tokens
+    total = int(books * 5 / 0.9)
+    with pytest.raises(MixtureError) as error:
+        _plan(weights, total=total)
+    message = str(error.value)
+    assert f"source 'books' has {books:,} tokens but needs {0.9 * total:,.0f}" in message
+    assert "would take 5.00 epochs, more than mixture.max_epochs = 4" in message
+    assert "on_shortfall: reweight" in message
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _plan(weights, total=total, max_epochs=6)
 
 
+def test_a_shortfall_policy_reweights_or_repeats_and_says_why():
+    weights = {"web": 0.1, "books": 0.9}
+    books = SOURCES[1].tokens
+    total = int(books * 5 / 0.9)
+    with pytest.warns(UserWarning, match="capped at 4 epochs"):
+        plan = _plan(weights, total=total, on_shortfall="reweight")
+    by_name = {p.name: p for p in plan.sources}
+    assert by_name["books"].tokens_taken == 4 * books
+    assert sum(p.tokens_taken for p in plan.sources) == total  # the others fill the budget
+    assert by_name["books"].deviation < -0.005 and "reweighted" in by_name["books"].note
+    assert plan.warnings == [by_name["books"].note]
+    with pytest.warns(UserWarning, match="repeated anyway"):
+        repeated = _plan(weights, total=total, on_shortfall="repeat")
+    assert repeated.sources[1].epochs == pytest.approx(5.0, rel=1e-5)
+    assert repeated.max_deviation < 1e-4
+
+
 def test_every_prefix_of_the_stream_respects_the_mixture():
-    plan = _plan({"web": 0.5, "books": 0.3, "code": 0.2})
+    plan = _plan({"web": 0.5, "books": 0.3, "code": 0.2}, row_length=128)
     realised = np.array([p.realised_weight for p in plan.sources])
-    tokens = np.zeros((plan.n_tokens.size, 3))
-    tokens[np.arange(plan.n_tokens.size), plan.source] = plan.n_tokens
+    rows = plan.position // 128
+    tokens = np.zeros((plan.rows, 3))
+    np.add.at(tokens, (rows, plan.source), plan.n_tokens)
     cumulative = np.cumsum(tokens, axis=0)
     prefix = cumulative.sum(axis=1)
     deviation = np.abs(cumulative / prefix[:, None] - realised).max(axis=1)
-    # the merge by progress keeps each source within half a document of its share, so
-    # the deviation is bounded by (#sources + 1) / 2 x the longest document / prefix
-    bound = (3 + 1) / 2 * max(s.n_tokens.max() for s in SOURCES) / prefix
+    # the merge of rows by progress keeps each source within half a row of its share, so
+    # the deviation is bounded by (#sources + 1) / 2 x the row length / prefix
+    bound = (3 + 1) / 2 * 128 / prefix
     assert np.all(deviation <= bound + 1e-12)
     tenth = prefix >= prefix[-1] / 10
     assert deviation[tenth].max() < 0.02
 
 
-def test_interleave_is_stable_for_ties():
-    source, doc, _ = interleave(
-        [np.array([10, 10]), np.array([10, 10])], [np.array([0, 1]), np.array([1, 0])]
-    )
-    assert source.tolist() == [0, 1, 0, 1] and doc.tolist() == [0, 1, 1, 0]
+def test_prefixes_respect_the_mixture_with_documents_larger_than_the_target():
+    sources = _huge_books()
+    plan = _plan({"web": 0.85, "books": 0.10, "code": 0.05}, sources=sources, row_length=2048)
+    rows = plan.position // 2048
+    tokens = np.zeros((plan.rows, 3))
+    np.add.at(tokens, (rows, plan.source), plan.n_tokens)
+    cumulative = np.cumsum(tokens, axis=0)
+    prefix = cumulative.sum(axis=1)
+    deviation = np.abs(cumulative / prefix[:, None] - [0.85, 0.10, 0.05]).max(axis=1)
+    assert np.all(deviation <= (3 + 1) / 2 * 2048 / prefix + 1e-12)  # within half a row each
+    assert deviation[-1] < 1e-4
 
 
 def test_layout_without_crossing_pads_instead():
-    plan = _plan({"web": 1.0}, sources=[_source("web", 500, 4, 10, 300)])
-    layout(plan, 128, documents_cross_rows=False)
-    start_row = plan.position // 128
-    end_row = (plan.position + plan.n_tokens - 1) // 128
-    fits = plan.n_tokens <= 128
-    assert np.all(start_row[fits] == end_row[fits])
-    assert np.all(plan.position[~fits] % 128 == 0)  # a long document starts a row
+    source = _source("web", 500, 4, 10, 300)
+    plan = _plan({"web": 1.0}, sources=[source], row_length=128, cross_rows=False)
+    first = plan.offset == 0
+    start_row = plan.position[first] // 128
+    fits = source.n_tokens[plan.doc[first]] <= 128
+    assert np.all(plan.position[first][~fits] % 128 == 0)  # a long document starts a row
+    whole_in_row = plan.n_tokens[first][fits] == source.n_tokens[plan.doc[first]][fits]
+    assert whole_in_row.all() and start_row.size == source.n_tokens.size
     assert plan.padding_tokens == plan.rows * 128 - plan.n_tokens.sum() > 0
-    layout(plan, 128, documents_cross_rows=True)
-    assert plan.padding_tokens == plan.rows * 128 - plan.n_tokens.sum() < 128
-    assert np.array_equal(plan.position[1:], np.cumsum(plan.n_tokens)[:-1])
+    crossing = _plan({"web": 1.0}, sources=[source], row_length=128, cross_rows=True)
+    assert crossing.padding_tokens == crossing.rows * 128 - crossing.n_tokens.sum() < 128
+    assert np.array_equal(crossing.position[1:], np.cumsum(crossing.n_tokens)[:-1])
 
 
 def test_cross_section_checks_run_when_the_config_loads():

@@ -3,10 +3,10 @@ whole output and every prefix, exactly the planned documents, determinism, packi
 the manifest, ``gristmill verify`` and ``inspect``, presets and the Megatron export.
 
 Fixture scale: three sources of 120-300 documents of 25-200 tokens, mixed to a budget of
-150,000 tokens (books ~3 epochs). Rounding each source's target to whole documents moves
-its share by at most half a document (~100 tokens, 0.07%), hence the 0.5% bound overall;
-interleaving by progress keeps every prefix within about half a document per source of
-its share, and a 10% prefix holds ~15,000 tokens, so 2% leaves a wide margin.
+150,000 tokens (books ~3 epochs). Each source's target is met to the token (the last
+sampled document is cut), so the realised shares equal the weights up to rounding;
+interleaving rows by progress keeps every prefix within about half a row (32 tokens) per
+source of its share, and a 10% prefix holds ~15,000 tokens, so 2% leaves a wide margin.
 """
 
 from __future__ import annotations
@@ -25,10 +25,14 @@ from rich.console import Console
 from gristmill.cli import main
 from gristmill.mixture.manifest import describe_manifest, verify_manifest
 from gristmill.mixture.megatron import read_index
+from gristmill.mixture.shard_view import describe_rows, shard_manifest
 from gristmill.mixture.stage import run_mixture_stage
 from gristmill.mixture.weights import MixtureError
 from gristmill.pipelines.config import ConfigError, load_config, parse_config
 from gristmill.pipelines.runner import dask_client, run_pipeline
+from gristmill.report.summary import print_run_summary
+from gristmill.report.writer import write_report
+from gristmill.tokenize.model import tokenizer_from_bytes
 from tests.corpus import write_config
 from tests.token_corpus import pipeline_config, three_sources
 
@@ -66,26 +70,25 @@ def _variant(base, tmp_path: Path, **mixture):
 
 
 def _rows(out: Path):
-    """Per shard: input_ids (rows x L), num_tokens, doc_starts, doc_sources."""
+    """Per shard: input_ids (rows x L), num_tokens, doc_start (rows x L), source."""
     for path in sorted((out / "shards").glob("part-*.arrow")):
         table = ipc.open_stream(pa.memory_map(str(path))).read_all()
         length = table.schema.field("input_ids").type.list_size
         yield (
             table.column("input_ids").combine_chunks().flatten().to_numpy().reshape(-1, length),
             table.column("num_tokens").to_numpy(),
-            table.column("doc_starts").to_pylist(),
-            table.column("doc_sources").to_pylist(),
-        )
+            table.column("doc_start").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+            .reshape(-1, length),
+            table.column("source").to_numpy(),
+        )  # fmt: skip
 
 
 def _source_tokens_per_row(out: Path, sources: int) -> np.ndarray:
     counts = []
-    for _, num_tokens, starts, row_sources in _rows(out):
-        for valid, begin, owner in zip(num_tokens, starts, row_sources, strict=True):
+    for _, num_tokens, _, row_sources in _rows(out):
+        for valid, owner in zip(num_tokens, row_sources, strict=True):
             row = np.zeros(sources, dtype=np.int64)
-            ends = begin[1:] + [int(valid)]
-            for b, e, s in zip(begin, ends, owner, strict=True):
-                row[s] += e - b
+            row[owner] = valid
             counts.append(row)
     return np.array(counts)
 
@@ -109,36 +112,33 @@ def test_realised_weights_hold_overall_and_on_every_tenth_prefix(base):
 def test_every_selected_document_appears_exactly_as_often_as_planned(base):
     out, run, _ = base
     eos = run["tokenizer"]["training"]["special_tokens"]["eos"]["id"]
-    stream = np.concatenate(
-        [ids[r, :n] for ids, nums, _, _ in _rows(out) for r, n in enumerate(nums)]
-    )
-    cut = np.nonzero(stream == eos)[0] + 1
-    realised = collections.Counter(tuple(d) for d in np.split(stream, cut) if d.size)
-    # the plan, independently: (file, row) of each instance → the token shard's document
-    plan = ipc.open_file(pa.memory_map(str(out / "work" / "mixture" / "plan.arrow"))).read_all()
-    index_files = [e["path"] for s in ("web", "books", "code") for e in run_tokens_index(out)[s]]
-    shards = [ipc.open_file(pa.memory_map(str(out / p))).read_all() for p in index_files]
-    planned = collections.Counter(
-        tuple(shards[f].column("input_ids")[r].values.to_numpy())
-        for f, r in zip(
-            plan.column("file").to_pylist(), plan.column("row").to_pylist(), strict=True
+    names = ("web", "books", "code")
+    streams = {name: [] for name in names}  # each source's rows in order: its packed stream
+    for ids, nums, _, sources in _rows(out):
+        for row, valid, source in zip(ids, nums, sources, strict=True):
+            streams[names[source]].append(row[:valid])
+    index = run_tokens_index(out)
+    for number, name in enumerate(names):
+        plan = run["mixture"]["plan"]["sources"][name]
+        stream = np.concatenate(streams[name])
+        assert stream.size == plan["target_tokens"] == plan["tokens_taken"]
+        documents = np.split(stream, np.nonzero(stream == eos)[0] + 1)
+        cut = documents.pop() if documents[-1].size else np.zeros(0)
+        assert (cut.size > 0) == (plan["cut_tokens"] > 0)
+        shards = [ipc.open_stream(pa.memory_map(str(out / e["path"]))).read_all()
+                  for e in index[name]]  # fmt: skip
+        originals = collections.Counter(
+            tuple(ids) for t in shards for ids in t.column("input_ids").to_pylist()
         )
-    )
-    assert realised == planned
-    books = run["mixture"]["plan"]["sources"]["books"]
-    per_doc = collections.Counter(
-        (f, r)
-        for f, r in zip(
-            plan.column("file").to_pylist(), plan.column("row").to_pylist(), strict=True
-        )
-    )
-    book_files = {i for i, p in enumerate(index_files) if p.startswith("tokens/books/")}
-    book_counts = collections.Counter(c for (f, _), c in per_doc.items() if f in book_files)
-    whole = books["whole_epochs"]
-    assert book_counts == {
-        whole: books["docs"] - books["fraction_docs"],
-        whole + 1: books["fraction_docs"],
-    }
+        realised = collections.Counter(tuple(d.tolist()) for d in documents)
+        assert set(realised) <= set(originals), number  # only real documents, whole
+        whole = plan["whole_epochs"]
+        counts = collections.Counter(realised.get(doc, 0) for doc in originals)
+        sampled_whole = plan["fraction_docs"] - (1 if cut.size else 0)
+        expected = {whole: len(originals) - sampled_whole, whole + 1: sampled_whole}
+        if cut.size:  # the document cut to meet the target is a prefix of a real one
+            assert any(doc[: cut.size] == tuple(cut.tolist()) for doc in originals)
+        assert counts == {k: v for k, v in expected.items() if v}
 
 
 def run_tokens_index(out: Path) -> dict:
@@ -162,11 +162,9 @@ def test_same_seed_same_bytes_other_seed_other_order_same_totals(base, tmp_path,
     summary = run_mixture_stage(config, client, {}, resume=True)
     first = next(_rows(out))[0]
     assert not np.array_equal(next(_rows(other))[0], first)
-    longest = 250  # tokens of the longest fixture document, about
     for name, source in summary["plan"]["sources"].items():
         before = run["mixture"]["plan"]["sources"][name]
-        assert before["target_tokens"] == source["target_tokens"]
-        assert abs(before["tokens_taken"] - source["tokens_taken"]) <= longest
+        assert before["target_tokens"] == source["target_tokens"] == source["tokens_taken"]
 
 
 def test_no_document_crosses_a_row_with_padding_and_next_token_rows(base, tmp_path, client):
@@ -175,15 +173,19 @@ def test_no_document_crosses_a_row_with_padding_and_next_token_rows(base, tmp_pa
     summary = run_mixture_stage(config, client, {}, resume=True)
     eos = run["tokenizer"]["training"]["special_tokens"]["eos"]["id"]
     padding = 0
-    for ids, num_tokens, starts, _ in _rows(copy):
+    unfinished = collections.Counter()
+    for ids, num_tokens, starts, sources in _rows(copy):
         assert ids.shape[1] == 65
-        for row, valid, begin in zip(ids, num_tokens, starts, strict=True):
+        for row, valid, mask, source in zip(ids, num_tokens, starts, sources, strict=True):
             padding += 65 - int(valid)
+            begin = np.nonzero(mask)[0].tolist()
             ends = begin[1:] + [int(valid)]
             for b, e in zip(begin, ends, strict=True):
-                piece = row[b:e]
                 # a segment is a whole document unless the document is longer than a row
-                assert piece[-1] == eos or (b == 0 and e == 65) or e == valid == 65
+                # (then it starts the row) or it was cut to meet its source's target
+                if row[e - 1] != eos and not (b == 0 or e == 65):
+                    unfinished[int(source)] += 1
+    assert all(count == 1 for count in unfinished.values())
     assert padding == summary["padding_tokens"] > 0
     assert summary["tokens"] == run["mixture"]["tokens"]
 
@@ -202,12 +204,33 @@ def test_manifest_verify_and_inspect(base, tmp_path, capsys):
     assert manifest["config_fingerprint"] == run["config_fingerprint"]
     assert sum(s["rows"] for s in manifest["shards"]) == manifest["totals"]["rows"]
     assert all(len(s["sha256"]) == 64 for s in manifest["shards"])
+    realised = manifest["weights_realised"]
+    assert {name: entry["target"] for name, entry in realised.items()} == pytest.approx(WEIGHTS)
+    assert all(abs(e["realised"] - e["target"]) <= 1e-5 for e in realised.values())
+    assert not any(e["beyond_tolerance"] for e in realised.values())
 
     console = Console(record=True, width=120)
     console.print(describe_manifest(str(out)))
     text = console.export_text()
     books = run["mixture"]["plan"]["sources"]["books"]
     assert "sentencepiece" in text and f"{books['whole_epochs']} + {books['fraction_docs']}" in text
+
+    shard = out / "shards" / "part-00000.arrow"
+    assert main(["inspect", str(shard), "-n", "2"]) == 0
+    shown = capsys.readouterr().out
+    assert "shards/part-00000.arrow" in shown and "docs" in shown and "token ids" not in shown
+    ids, nums, starts, sources = next(_rows(out))
+    found = shard_manifest(str(out / "shards"))
+    assert found is not None and found[2] == "shards/part-00000.arrow"
+    tokenizer = tokenizer_from_bytes("sentencepiece", (out / "tokenizer" / "tokenizer.model")
+                                     .read_bytes())  # fmt: skip
+    console = Console(record=True, width=4000)
+    console.print(describe_rows(*found, 1, tokenizer.decode))
+    text = console.export_text()
+    cuts = np.nonzero(starts[0, : nums[0]])[0].tolist() + [int(nums[0])]
+    first_document = ids[0, cuts[0] : cuts[1]].tolist()
+    assert tokenizer.decode(first_document)[:40] in text
+    assert manifest["sources"][sources[0]] in text
 
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
@@ -259,3 +282,27 @@ def test_the_mixture_needs_token_shards(tmp_path, corpus, client):
     without_tokenizer = dataclasses.replace(config, tokenizer=None)
     with pytest.raises(MixtureError, match="add a 'tokenizer:' section"):
         run_mixture_stage(without_tokenizer, client, {}, resume=True)
+
+
+def test_a_shortfall_fails_the_stage_or_is_reweighted_and_shown(base, tmp_path, client):
+    out, run, _ = base
+    books = run["mixture"]["plan"]["sources"]["books"]["tokens_available"]
+    budget = round(books * 6 / WEIGHTS["books"])  # books would need 6 epochs
+    _, config = _variant(base, tmp_path / "a", total_tokens=budget)
+    with pytest.raises(MixtureError, match=rf"source 'books' has {books:,} tokens but needs"):
+        run_mixture_stage(config, client, {}, resume=True)
+    copy, config = _variant(base, tmp_path / "b", total_tokens=budget, on_shortfall="reweight")
+    with pytest.warns(UserWarning, match="capped at 4 epochs"):
+        summary = run_mixture_stage(config, client, {}, resume=True)
+    import json
+
+    realised = json.loads((copy / "manifest.json").read_text())["weights_realised"]
+    assert realised["books"]["beyond_tolerance"] and "reweighted" in realised["books"]["note"]
+    assert realised["books"]["realised"] == pytest.approx(4 * books / budget, abs=1e-5)
+    console = Console(record=True, width=200)
+    print_run_summary({**run, "mixture": summary}, console)
+    shown = " ".join(console.export_text().split())
+    assert "warning: mixture: source 'books'" in shown and "capped at 4 epochs" in shown
+    (copy / "run.json").write_text(json.dumps({**run, "mixture": summary}))
+    page = Path(write_report(str(copy))).read_text()
+    assert "<tr class='beyond'><th>books</th>" in page and "<tr><th>web</th>" in page

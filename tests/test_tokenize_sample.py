@@ -44,17 +44,39 @@ def test_line_uniforms_are_seeded_uniform_and_independent_of_batching():
     assert splitmix64(np.array([1, 2], dtype=np.uint64)).dtype == np.uint64
 
 
-def test_targets_follow_the_weights_and_a_small_source_gives_everything():
+def test_targets_follow_the_weights_when_every_source_has_enough_text():
     totals = {
         "web": {"docs": 10, "bytes": 1_000_000, "lines": 10_000},
-        "books": {"docs": 10, "bytes": 20_000, "lines": 200},
+        "books": {"docs": 10, "bytes": 200_000, "lines": 2000},
     }
     plan = line_probabilities(totals, {"web": 3.0, "books": 1.0}, 400_000, None)
     assert plan["web"]["target_bytes"] == pytest.approx(300_000)
     assert plan["web"]["probability"] == pytest.approx(0.3)
-    assert plan["books"]["probability"] == 1.0  # wants 100 kB, has 20 kB
+    assert plan["books"]["probability"] == pytest.approx(0.5)
+    assert not plan["web"]["warning"] and not plan["books"]["warning"]
     capped = line_probabilities(totals, {"web": 3.0, "books": 1.0}, 400_000, 1000)
     assert capped["web"]["probability"] == pytest.approx(750 / 10_000)
+
+
+def test_a_scarce_source_keeps_its_share_by_capping_the_others():
+    totals = {
+        "web": {"docs": 10, "bytes": 10_000_000, "lines": 100_000},
+        "books": {"docs": 2, "bytes": 20_000, "lines": 200},
+        "code": {"docs": 0, "bytes": 0, "lines": 0},  # no text: left out of the shares
+    }
+    weights = {"web": 0.8, "books": 0.1, "code": 0.1}
+    plan = line_probabilities(totals, weights, 4_000_000, None)
+    assert plan["code"]["share"] == 0.0
+    assert plan["books"]["share"] == pytest.approx(0.1 / 0.9)
+    expected = {name: totals[name]["bytes"] * plan[name]["probability"] for name in totals}
+    sample = sum(expected.values())
+    assert expected["books"] == pytest.approx(20_000)  # all it has
+    assert expected["books"] / sample == pytest.approx(0.1 / 0.9)  # not 0.5 %
+    assert "'books' has 20,000 bytes" in plan["books"]["warning"]
+    assert "the sample holds 180,000 bytes" in plan["books"]["warning"]
+    loose = line_probabilities(totals, weights, 4_000_000, None, keep_shares=False)
+    assert loose["web"]["target_bytes"] == pytest.approx(0.8 / 0.9 * 4_000_000)
+    assert "its share of the sample is smaller" in loose["books"]["warning"]
 
 
 def test_config_defaults_follow_llama_and_reject_contradictions():

@@ -83,7 +83,7 @@ def test_every_document_is_encoded_with_eos_and_decodes_to_its_text(base_run):
         tokens = 0
         for path in sorted((out / "tokens" / source).glob("*.arrow")):
             assert Path(str(path) + ".done").exists()
-            table = ipc.open_file(pa.memory_map(str(path))).read_all()
+            table = ipc.open_stream(pa.memory_map(str(path))).read_all()
             assert table.schema.field("input_ids").type == pa.list_(pa.uint16())
             for doc_id, ids, count in zip(
                 table.column("id").to_pylist(), table.column("input_ids").to_pylist(),

@@ -17,8 +17,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import fsspec
-import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
+
+from gristmill.io.writers import iter_ipc_batches
 
 _JSONL = (".jsonl", ".json", ".ndjson")
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
@@ -83,9 +84,9 @@ def iter_texts(
 def _texts_of(path: Path, text_field: str) -> Iterable[str]:
     name = path.name
     if name.endswith(".arrow"):
-        with ipc.open_file(path) as reader:
-            for index in range(reader.num_record_batches):
-                yield from reader.get_batch(index).column(text_field).to_pylist()
+        with open(path, "rb") as handle:
+            for batch in iter_ipc_batches(handle):
+                yield from batch.column(text_field).to_pylist()
     elif name.endswith(".parquet"):
         for batch in pq.ParquetFile(path).iter_batches(columns=[text_field]):
             yield from batch.column(0).to_pylist()

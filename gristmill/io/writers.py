@@ -4,6 +4,11 @@ A shard is written to a temporary name beside its destination and renamed when c
 a ``<shard>.done`` marker (JSON: config fingerprint and the shard's stats) is written after
 the rename. A shard without a matching marker is incomplete and is redone on resume.
 Output bytes depend only on the rows written (no timestamps), so runs are byte-identical.
+
+Every ``.arrow`` file gristmill writes is an Arrow IPC *stream* (what
+``datasets.Dataset.from_file`` and ``pyarrow.ipc.open_stream`` read, and what the mixture
+shards for the trainer must be), so one call opens any of them; the readers here also
+accept the IPC *file* format (``ARROW1`` magic) that earlier versions wrote.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import fsspec
@@ -61,7 +67,7 @@ class ShardWriter:
         self.schema = schema
         self._file = self.fs.open(self.tmp_path, "wb")
         if self.format == "arrow":
-            self._writer = ipc.new_file(self._file, schema)
+            self._writer = ipc.new_stream(self._file, schema)
         elif self.format == "parquet":
             self._writer = pq.ParquetWriter(self._file, schema, compression="zstd")
         else:
@@ -124,11 +130,8 @@ def read_table(url: str) -> pa.Table:
     """Read a whole shard written by :class:`ShardWriter` (any format, by suffix)."""
     with fsspec.open(url, "rb") as handle:
         if url.endswith(".arrow"):
-            try:
-                return ipc.open_file(handle).read_all()
-            except pa.ArrowInvalid:  # the IPC stream format (mixture shards use it)
-                handle.seek(0)
-                return ipc.open_stream(handle).read_all()
+            schema, batches = open_ipc(handle)
+            return pa.Table.from_batches(list(batches), schema)
         if url.endswith(".parquet"):
             return pq.read_table(handle)
     with fsspec.open(url, "rb", compression="gzip") as handle:
@@ -139,10 +142,27 @@ def read_table(url: str) -> pa.Table:
 def iter_arrow_batches(url: str, max_rows: int = 1024):
     """Stream an Arrow IPC shard as tables of at most ``max_rows`` rows."""
     with fsspec.open(url, "rb") as handle:
-        reader = ipc.open_file(handle)
-        for index in range(reader.num_record_batches):
-            record_batch = reader.get_batch(index)
+        for record_batch in iter_ipc_batches(handle):
             for offset in range(0, max(record_batch.num_rows, 1), max_rows):
                 piece = record_batch.slice(offset, max_rows)
                 if piece.num_rows:
                     yield pa.Table.from_batches([piece])
+
+
+IPC_FILE_MAGIC = b"ARROW1"
+
+
+def open_ipc(handle) -> tuple[pa.Schema, Iterator[pa.RecordBatch]]:
+    """The schema and record batches of an open Arrow IPC stream or file (by the magic)."""
+    head = handle.read(len(IPC_FILE_MAGIC))
+    handle.seek(0)
+    if head == IPC_FILE_MAGIC:
+        reader = ipc.open_file(handle)
+        return reader.schema, (reader.get_batch(i) for i in range(reader.num_record_batches))
+    stream = ipc.open_stream(handle)
+    return stream.schema, iter(stream)
+
+
+def iter_ipc_batches(handle) -> Iterator[pa.RecordBatch]:
+    """The record batches of an open Arrow IPC stream or file."""
+    return open_ipc(handle)[1]

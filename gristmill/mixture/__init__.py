@@ -2,10 +2,12 @@
 
 - :mod:`.config` — the ``mixture:`` section; :mod:`.presets` — LLaMA, Gopher, GPT-3;
   :mod:`.weights` — per-source weights from the config.
-- :mod:`.planner` — epochs, seeded samples, interleaving, row layout.
+- :mod:`.planner` — token targets (exact, shortfall policy), seeded samples, one source per
+  row, rows interleaved by progress.
 - :mod:`.writer` — one Dask task per output shard; :mod:`.megatron` — ``.bin``/``.idx``.
 - :mod:`.manifest` — ``out/manifest.json``, ``describe_manifest``, ``verify_manifest``.
-- :mod:`.loader` — memory-mapped, rank-sharded, resumable batches (torch optional).
+- :mod:`.loader` — memory-mapped, rank-sharded, resumable batches, shard sha256 checked on
+  first use (torch optional); :mod:`.shard_view` — rows decoded for ``gristmill inspect``.
 - :mod:`.stage` — ``run_mixture_stage``, called by the runner; :mod:`.commands` —
   ``gristmill verify``.
 """

@@ -1,8 +1,8 @@
 """Open Arrow IPC files without copying them, and publish files atomically.
 
 Local files are memory-mapped (the OS pages them in; nothing is copied into the Python
-heap); files on other fsspec filesystems are read into one buffer. ``stream=True`` reads
-the IPC stream format (the mixture shards), else the IPC file format (token shards).
+heap); files on other fsspec filesystems are read into one buffer. gristmill writes the
+IPC stream format everywhere; the IPC file format (``ARROW1`` magic) is read too.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
+
+from gristmill.io.writers import IPC_FILE_MAGIC
 
 
 def local_path(url: str) -> str | None:
@@ -29,10 +31,12 @@ def open_source(url: str) -> pa.NativeFile:
         return pa.BufferReader(handle.read())
 
 
-def map_table(url: str, stream: bool) -> pa.Table:
-    """The whole table at ``url``; zero-copy for local files."""
+def map_table(url: str) -> pa.Table:
+    """The whole table at ``url`` (IPC stream or file); zero-copy for local files."""
     source = open_source(url)
-    reader = ipc.open_stream(source) if stream else ipc.open_file(source)
+    is_file = source.read(len(IPC_FILE_MAGIC)) == IPC_FILE_MAGIC
+    source.seek(0)
+    reader = ipc.open_file(source) if is_file else ipc.open_stream(source)
     return reader.read_all()
 
 

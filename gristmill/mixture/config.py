@@ -5,13 +5,17 @@ preset of the survey's Fig. 2 mapped onto the sources (``preset: llama`` with
 ``categories: {web: [cc, c4], books: [gutenberg]}``). The budget is a number of tokens, or
 ``null`` for "use everything at these proportions" (the source that runs out first is
 used exactly once). Sources may be repeated up to ``max_epochs`` times — LLaMA and Gopher
-upsample books and Wikipedia — and past it the run warns or fails (``on_exceed``);
-Muennighoff et al. (2023) find up to about four epochs nearly as good as fresh data::
+upsample books and Wikipedia; Muennighoff et al. (2023) find up to about four epochs nearly
+as good as fresh data. A source that cannot reach its weight within ``max_epochs`` stops
+the run with an error naming it, unless ``on_shortfall`` sets a policy: ``reweight`` (cap
+it at ``max_epochs`` and give its missing share to the others, recorded in the manifest)
+or ``repeat`` (exceed ``max_epochs``)::
 
     mixture:
       seq_len: 2048
       total_tokens: null
       max_epochs: 4
+      on_shortfall: error
       seed: 0
 """
 
@@ -39,7 +43,11 @@ class MixtureConfig(BaseModel):
     )
     total_tokens: int | None = Field(None, gt=0, description="null: everything at the weights")
     max_epochs: float = Field(4.0, gt=0)
-    on_exceed: Literal["warn", "error"] = "warn"
+    on_shortfall: Literal["error", "reweight", "repeat"] = Field(
+        "error",
+        description="a source short of its weight within max_epochs: fail, reweight "
+        "the others, or repeat it more",
+    )
     seed: int = 0
     preset: Literal["llama", "gopher", "gpt3"] | None = None
     categories: dict[str, list[str]] = Field(default_factory=dict)

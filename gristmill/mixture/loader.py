@@ -8,32 +8,78 @@ row, and every step is a prefix of the stream (which respects the mixture).
 ``state_dict()`` saves the next row; ``load_state_dict()`` resumes exactly there — also
 with another world size, when the position falls on a step boundary of the new layout.
 ``torch_dataset(loader)`` wraps it as a ``torch.utils.data.IterableDataset`` when torch is
-installed (DataLoader workers take every n-th step, so the order is unchanged).
+installed (DataLoader workers take every n-th step, so the order is unchanged); token ids
+come as ``torch.int64`` (what ``nn.Embedding`` and ``cross_entropy`` take) unless another
+``dtype`` is asked for.
+
+Before a shard is first used, its sha256 is checked against the manifest (once per file
+version and process; ``verify=False`` skips it): a damaged shard raises
+:class:`ShardIntegrityError` instead of yielding token ids that were never written.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import posixpath
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
-from gristmill.mixture.arrow_files import map_table
+from gristmill.mixture.arrow_files import local_path, map_table, open_source
 from gristmill.mixture.manifest import load_manifest
 
 STATE_FORMAT = "gristmill-loader/1"
+_VERIFIED: set[tuple[str, int, int, str]] = set()  # (path, size, mtime_ns, sha256) checked
+
+
+class ShardIntegrityError(ValueError):
+    """A shard differs from the sha256 (or row count) the manifest recorded for it."""
+
+
+def check_shard(url: str, expected_sha256: str) -> None:
+    """Raise :class:`ShardIntegrityError` unless the file at ``url`` has this sha256.
+
+    A local file already checked in this process, unchanged since (size, mtime), is not
+    hashed again."""
+    path = local_path(url)
+    version = None
+    if path is not None:
+        stat = os.stat(path)
+        version = (path, stat.st_size, stat.st_mtime_ns, expected_sha256)
+        if version in _VERIFIED:
+            return
+    digest = hashlib.sha256()
+    source = open_source(url)
+    try:
+        view = memoryview(source.read_buffer())
+        for start in range(0, len(view), 64 * 2**20):
+            digest.update(view[start : start + 64 * 2**20])
+    finally:
+        source.close()
+    if digest.hexdigest() != expected_sha256:
+        raise ShardIntegrityError(
+            f"{url}: sha256 {digest.hexdigest()} differs from {expected_sha256} recorded in "
+            "the manifest: the shard is damaged or was replaced; rewrite it (re-run the "
+            "mixture stage) or check every shard with `gristmill verify`"
+        )
+    if version is not None:
+        _VERIFIED.add(version)
 
 
 class _MappedShard:
     """One shard's columns as numpy arrays over the memory map."""
 
-    def __init__(self, url: str, row_length: int) -> None:
-        table = map_table(url, stream=True)
+    def __init__(self, url: str, row_length: int, rows: int) -> None:
+        table = map_table(url)
+        if table.num_rows != rows:
+            raise ShardIntegrityError(f"{url}: {table.num_rows} rows, the manifest says {rows}")
         self.table = table
         self.input_ids = _fixed_rows(table.column("input_ids"), row_length)
         self.num_tokens = table.column("num_tokens").to_numpy()
-        self.doc_starts = table.column("doc_starts")
+        self.source = table.column("source").to_numpy()
+        self.doc_start = table.column("doc_start")
 
 
 def _fixed_rows(column, row_length: int) -> np.ndarray:
@@ -45,11 +91,14 @@ def _fixed_rows(column, row_length: int) -> np.ndarray:
 
 
 class MixtureLoader:
-    """Iterate ``{"input_ids": (B, L), "num_tokens": (B,), "row": (B,)[, "segment_ids"]}``.
+    """Iterate ``{"input_ids": (B, L), "num_tokens": (B,), "source": (B,), "row": (B,)
+    [, "segment_ids": (B, L)]}``.
 
-    ``row`` is each row's index in the whole stream; ``segment_ids`` (``with_segments``)
-    numbers the documents of each row from 0, with -1 on padding: the mask for attention
-    that must not cross documents.
+    ``row`` is each row's index in the whole stream and ``source`` its source (index into
+    ``manifest["sources"]``); ``segment_ids`` (``with_segments``) numbers the documents of
+    each row from 0, with -1 on padding: the mask for attention that must not cross
+    documents. ``verify`` checks each shard's sha256 against the manifest before its
+    first use.
     """
 
     def __init__(
@@ -60,6 +109,7 @@ class MixtureLoader:
         world_size: int = 1,
         drop_last: bool = True,
         with_segments: bool = False,
+        verify: bool = True,
     ) -> None:
         if batch_size < 1 or world_size < 1 or not 0 <= rank < world_size:
             raise ValueError(f"need batch_size >= 1 and 0 <= rank < world_size, got "
@@ -71,6 +121,7 @@ class MixtureLoader:
         self.world_size = world_size
         self.drop_last = drop_last
         self.with_segments = with_segments
+        self.verify = verify
         self.row_length = int(self.manifest["row_length"])
         self.shard_urls = [posixpath.join(root, s["path"]) for s in self.manifest["shards"]]
         rows = np.array([s["rows"] for s in self.manifest["shards"]], dtype=np.int64)
@@ -132,7 +183,9 @@ class MixtureLoader:
             index += 1
         input_ids = _join([shard.input_ids[low:high] for shard, low, high in parts])
         num_tokens = _join([shard.num_tokens[low:high] for shard, low, high in parts])
-        batch = {"input_ids": input_ids, "num_tokens": num_tokens, "row": np.arange(start, stop)}
+        source = _join([shard.source[low:high] for shard, low, high in parts])
+        batch = {"input_ids": input_ids, "num_tokens": num_tokens, "source": source,
+                 "row": np.arange(start, stop)}  # fmt: skip
         if self.with_segments:
             batch["segment_ids"] = np.concatenate(
                 [_segment_ids(shard, low, high, self.row_length) for shard, low, high in parts]
@@ -141,7 +194,12 @@ class MixtureLoader:
 
     def _shard(self, index: int) -> _MappedShard:
         if index not in self._shards:
-            self._shards[index] = _MappedShard(self.shard_urls[index], self.row_length)
+            entry = self.manifest["shards"][index]
+            if self.verify:
+                check_shard(self.shard_urls[index], entry["sha256"])
+            self._shards[index] = _MappedShard(
+                self.shard_urls[index], self.row_length, int(entry["rows"])
+            )
         return self._shards[index]
 
     # -- state -----------------------------------------------------------------------------
@@ -179,29 +237,33 @@ def _join(arrays: list[np.ndarray]) -> np.ndarray:
 
 def _segment_ids(shard: _MappedShard, low: int, high: int, row_length: int) -> np.ndarray:
     """Per token: the index of its document segment in the row, -1 for padding."""
-    starts = shard.doc_starts.combine_chunks().slice(low, high - low) if high > low else None
     rows = high - low
-    marks = np.zeros((rows, row_length), dtype=np.int32)
-    if starts is not None and rows:
-        offsets = starts.offsets.to_numpy()
-        values = starts.values.to_numpy()[offsets[0] : offsets[-1]]
-        row_of = np.repeat(np.arange(rows), np.diff(offsets))
-        marks[row_of, values] = 1
-    segments = np.cumsum(marks, axis=1) - 1
+    marks = shard.doc_start.slice(low, rows).combine_chunks().flatten()
+    starts = marks.to_numpy(zero_copy_only=False).reshape(rows, row_length)
+    segments = np.cumsum(starts, axis=1, dtype=np.int32) - 1
     padding = np.arange(row_length)[None, :] >= shard.num_tokens[low:high, None]
     segments[padding] = -1
     return segments
 
 
-def torch_dataset(loader: MixtureLoader):
+def torch_dataset(loader: MixtureLoader, dtype: Any = None):
     """``loader`` as a ``torch.utils.data.IterableDataset`` of tensor batches.
 
-    Use ``DataLoader(dataset, batch_size=None, num_workers=n)``: worker ``w`` builds steps
-    ``w, w+n, ...`` and the DataLoader returns them in step order. Resume by calling
+    ``input_ids`` come as ``dtype`` (default ``torch.int64``, what ``nn.Embedding`` and
+    ``cross_entropy`` accept; the shards store uint16 or int32, which torch does not index
+    with). Use ``DataLoader(dataset, batch_size=None, num_workers=n)``: worker ``w`` builds
+    steps ``w, w+n, ...`` and the DataLoader returns them in step order. Resume by calling
     ``loader.load_state_dict`` before iterating; with workers, count the batches consumed.
     """
     import torch
     from torch.utils.data import IterableDataset, get_worker_info
+
+    token_dtype = torch.int64 if dtype is None else dtype
+
+    def tensors(batch: dict[str, np.ndarray]) -> dict[str, Any]:
+        out = {k: torch.from_numpy(np.array(v)) for k, v in batch.items() if k != "input_ids"}
+        out["input_ids"] = torch.from_numpy(batch["input_ids"].astype(np.int64)).to(token_dtype)
+        return out
 
     class MixtureIterableDataset(IterableDataset):
         def __init__(self, source: MixtureLoader) -> None:
@@ -212,12 +274,11 @@ def torch_dataset(loader: MixtureLoader):
             workers, worker = (1, 0) if info is None else (info.num_workers, info.id)
             if workers == 1:
                 for batch in self.loader:
-                    yield {k: torch.from_numpy(np.array(v)) for k, v in batch.items()}
+                    yield tensors(batch)
                 return
             for step in range(self.loader.step, self.loader.steps_per_epoch):
                 if step % workers == worker and self.loader._has_rows(step):
-                    batch = self.loader.batch_at(step)
-                    yield {k: torch.from_numpy(np.array(v)) for k, v in batch.items()}
+                    yield tensors(self.loader.batch_at(step))
 
         def __len__(self) -> int:
             return len(self.loader)

@@ -1,8 +1,10 @@
 """``out/manifest.json``: what a trainer (and a reviewer) needs to trust the shards.
 
 It records the tokenizer (path, sha256, vocabulary, special ids, training parameters and
-sample), the row layout (``seq_len``, row length, dtype, padding id), the seed, the weights
-and where they came from, the plan (per source: tokens available and taken, epochs), the
+sample, with each source's target and realised share of it), the row layout (``seq_len``,
+row length, dtype, padding id), the seed, the weights and where they came from, target vs
+realised shares (``weights_realised``, flagged beyond 0.005, with the shortfall policy's
+note), the plan (per source: tokens available and taken, epochs), the
 shard list with row counts and sha256, the config fingerprint and gristmill's version.
 :func:`describe_manifest` renders it for ``gristmill inspect``; :func:`verify_manifest`
 rechecks every sha256 and row count for ``gristmill verify``.
@@ -14,12 +16,11 @@ import posixpath
 from dataclasses import dataclass, field
 from typing import Any
 
-import pyarrow.ipc as ipc
 from rich.console import Group
 from rich.table import Table
 
 from gristmill import __version__
-from gristmill.mixture.arrow_files import open_source
+from gristmill.mixture.arrow_files import map_table
 from gristmill.records import file_sha256, read_json
 
 MANIFEST_FILE = "manifest.json"
@@ -27,12 +28,13 @@ SHARDS_DIR = "shards"
 FORMAT = "gristmill-mixture/1"
 
 COLUMNS = {
-    "input_ids": "fixed_size_list<dtype, row_length>: token ids, documents joined, each "
-    "ending with EOS; positions past num_tokens hold pad_id",
+    "input_ids": "fixed_size_list<dtype, row_length>: token ids of one source's documents "
+    "back to back, each ending with EOS (a document cut to meet the source's target ends "
+    "without it); positions past num_tokens hold pad_id",
     "num_tokens": "int32: tokens of the row that are not padding (a prefix of the row)",
-    "doc_starts": "list<int32>: offsets in the row where a document begins; 0 also when the "
-    "row begins inside a document",
-    "doc_sources": "list<int16>: the source (index into 'sources') of each doc_starts segment",
+    "source": "int16: the row's source (index into 'sources'); every row holds one source",
+    "doc_start": "fixed_size_list<bool, row_length>: true where a document, or the rest of "
+    "one, begins (the first token of a row is always one)",
 }
 
 
@@ -83,6 +85,7 @@ def build_manifest(
         "sources": source_names,
         "weights": resolution.weights,
         "weights_origin": resolution.origin,
+        "weights_realised": weights_realised(plan.summary()),
         "preset": settings.preset,
         "categories": resolution.categories,
         "dropped_categories": resolution.dropped_categories,
@@ -97,6 +100,22 @@ def build_manifest(
         "columns": COLUMNS,
         "shards": shard_entries,
         "megatron": megatron,
+    }
+
+
+def weights_realised(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per source: the target share, the realised share of tokens, their difference, whether
+    it is beyond the tolerance, and the shortfall policy's note when one applied."""
+    tolerance = plan["weight_tolerance"]
+    return {
+        name: {
+            "target": source["weight"],
+            "realised": source["realised_weight"],
+            "deviation": source["deviation"],
+            "beyond_tolerance": abs(source["deviation"]) > tolerance,
+            "note": source["note"],
+        }
+        for name, source in plan["sources"].items()
     }
 
 
@@ -117,30 +136,39 @@ def load_manifest(path: str) -> tuple[dict[str, Any], str]:
 
 
 def plan_table(plan: dict[str, Any], origin: str = "") -> Table:
-    """Per source: weight, documents, tokens available and taken, epochs (as whole epochs +
-    documents of the fractional sample), and the realised share of tokens."""
+    """Per source: target weight, realised share (red beyond the tolerance), documents,
+    tokens available and taken, epochs (whole epochs + documents sampled after them) and
+    rows."""
     table = Table(
         title=f"mixture plan · {plan['tokens']:,} tokens in {plan['rows']:,} rows of "
         f"{plan['row_length']}" + (f" · weights: {origin}" if origin else "")
     )
-    for column in ("source", "weight", "docs", "available", "taken", "epochs",
-                   "whole+docs", "realised"):  # fmt: skip
+    for column in ("source", "weight", "realised", "docs", "available", "taken", "epochs",
+                   "whole+docs", "rows"):  # fmt: skip
         table.add_column(column, justify="left" if column == "source" else "right")
+    tolerance = plan["weight_tolerance"]
     for name, source in plan["sources"].items():
+        realised = f"{source['realised_weight']:.4f}"
+        if abs(source["deviation"]) > tolerance:
+            realised = f"[bold red]{realised} ({source['deviation']:+.4f})[/]"
         table.add_row(
             name,
             f"{source['weight']:.4f}",
+            realised,
             f"{source['docs']:,}",
             f"{source['tokens_available']:,}",
             f"{source['tokens_taken']:,}",
             f"{source['epochs']:.3f}",
             f"{source['whole_epochs']} + {source['fraction_docs']:,}",
-            f"{source['realised_weight']:.4f}",
+            f"{source['rows']:,}",
         )
+    captions = []
     if plan.get("padding_tokens"):
-        table.caption = f"padding: {plan['padding_tokens']:,} tokens"
-    for warning in plan.get("warnings", []):
-        table.caption = (table.caption or "") + f"\nwarning: {warning}"
+        captions.append(f"padding: {plan['padding_tokens']:,} tokens")
+    captions.append(f"largest |realised - weight|: {plan['max_deviation']:.4f} "
+                    f"(tolerance {tolerance})")  # fmt: skip
+    captions.extend(f"[bold red]warning:[/] {warning}" for warning in plan.get("warnings", []))
+    table.caption = "\n".join(captions)
     return table
 
 
@@ -200,7 +228,7 @@ def verify_manifest(path: str) -> Verification:
         if digest != shard["sha256"]:
             result.problems.append(f"{shard['path']}: sha256 {digest} != {shard['sha256']}")
             continue
-        rows = ipc.open_stream(open_source(url)).read_all().num_rows
+        rows = map_table(url).num_rows
         if rows != shard["rows"]:
             result.problems.append(
                 f"{shard['path']}: {rows} rows, the manifest says {shard['rows']}"

@@ -49,7 +49,7 @@ def export_source(task: MegatronTask) -> dict[str, Any]:
     bin_digest = hashlib.sha256()
     with fs.open(prefix + ".bin" + suffix, "wb") as out:
         for url in task.token_urls:
-            column = map_table(url, stream=False).column("input_ids")
+            column = map_table(url).column("input_ids")
             for chunk in column.chunks:
                 offsets = chunk.offsets.to_numpy()
                 values = chunk.values.to_numpy()[offsets[0] : offsets[-1]].astype(task.dtype)

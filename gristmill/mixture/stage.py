@@ -25,7 +25,7 @@ from gristmill.mixture.arrow_files import map_table
 from gristmill.mixture.config import MixtureConfig
 from gristmill.mixture.manifest import MANIFEST_FILE, SHARDS_DIR, build_manifest, plan_table
 from gristmill.mixture.megatron import MegatronTask, export_source, megatron_prefix
-from gristmill.mixture.planner import MixturePlan, SourceTokens, layout, plan_mixture
+from gristmill.mixture.planner import MixturePlan, SourceTokens, plan_mixture
 from gristmill.mixture.weights import MixtureError, resolve_weights
 from gristmill.mixture.writer import PLAN_SCHEMA, ShardTask, write_shard
 from gristmill.records import fingerprint, read_json, write_json
@@ -36,7 +36,7 @@ PLAN_FILE = "work/mixture/plan.arrow"
 
 def token_lengths(url: str) -> np.ndarray:
     """``n_tokens`` of every document of a token shard (a Dask task)."""
-    return map_table(url, stream=False).column("n_tokens").to_numpy().astype(np.int64)
+    return map_table(url).column("n_tokens").to_numpy().astype(np.int64)
 
 
 def run_mixture_stage(
@@ -83,10 +83,11 @@ def run_mixture_stage(
         resolution.weights,
         settings.total_tokens,
         settings.max_epochs,
-        settings.on_exceed,
+        settings.on_shortfall,
         settings.seed,
+        settings.row_length,
+        settings.documents_cross_rows,
     )
-    layout(plan, settings.row_length, settings.documents_cross_rows)
     plan_s = time.perf_counter() - started
     console.print(plan_table(plan.summary(), resolution.origin))
 
@@ -212,6 +213,7 @@ def _write_plan(
             pa.array(plan.source.astype(np.int16)),
             pa.array(file_of),
             pa.array(row_of),
+            pa.array(plan.offset),
             pa.array(plan.n_tokens.astype(np.int32)),
             pa.array(plan.position),
         ],
@@ -234,7 +236,6 @@ def _shard_tasks(
     plan_fingerprint: str,
 ) -> list[ShardTask]:
     length = plan.row_length
-    ends = plan.position + plan.n_tokens
     tasks = []
     for index, row_start in enumerate(range(0, plan.rows, shard_rows)):
         rows = min(shard_rows, plan.rows - row_start)
@@ -244,7 +245,7 @@ def _shard_tasks(
                 index=index,
                 url=posixpath.join(output, SHARDS_DIR, f"part-{index:05d}.arrow"),
                 plan_url=plan_url,
-                plan_start=int(np.searchsorted(ends, begin, side="right")),
+                plan_start=int(np.searchsorted(plan.position, begin, side="left")),
                 plan_stop=int(np.searchsorted(plan.position, stop, side="left")),
                 row_start=row_start,
                 rows=rows,

@@ -1,16 +1,19 @@
 """Build one packed output shard from the precomputed plan: a Dask task per shard.
 
-The plan (``out/work/mixture/plan.arrow``) lists every document instance in stream order
-with its token shard, row and start position; shard *k* covers rows ``[k·R, (k+1)·R)`` of
-the stream, so its task reads only the plan slice overlapping them and copies those
-documents' tokens (memory-mapped token shards) into an ``R x row_length`` array — memory
-stays bounded by the shard size. Each row records where documents start (``doc_starts``,
-0 also when the row begins inside a document) and their sources (``doc_sources``), so a
-trainer can mask attention across documents, and ``num_tokens`` (the rest is padding).
+The plan (``out/work/mixture/plan.arrow``) lists every piece (the part of one document
+inside one row) in stream order with its token shard, document, offset and position;
+shard *k* covers rows ``[k·R, (k+1)·R)`` of the stream, so its task reads only the plan
+slice of those rows and copies the pieces' tokens (memory-mapped token shards) into an
+``R x row_length`` array — memory stays bounded by the shard size. Every row holds one
+source (``source``); ``doc_start`` marks the tokens where a document, or the rest of one,
+begins (the mask for attention that must not cross documents) and ``num_tokens`` counts
+the tokens that are not padding. Every column has a fixed size per row, so a default
+``DataLoader`` collate stacks rows read through ``datasets`` without a custom function.
 
 Shards are Arrow IPC *stream* files, uncompressed, one record batch: the format
-``datasets.Dataset.from_file`` reads and that maps into memory without a copy. They are
-written atomically, hashed (sha256), and marked done for resume.
+``datasets.Dataset.from_file`` reads and that maps into memory without a copy (every
+``.arrow`` file gristmill writes is an IPC stream). They are written atomically, hashed
+(sha256), and marked done for resume.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ PLAN_SCHEMA = pa.schema(
         ("source", pa.int16()),
         ("file", pa.int32()),
         ("row", pa.int32()),
+        ("offset", pa.int64()),
         ("n_tokens", pa.int32()),
         ("position", pa.int64()),
     ]
@@ -47,8 +51,8 @@ def shard_schema(dtype: str, row_length: int) -> pa.Schema:
                 nullable=False,
             ),
             pa.field("num_tokens", pa.int32(), nullable=False),
-            pa.field("doc_starts", pa.list_(pa.int32()), nullable=False),
-            pa.field("doc_sources", pa.list_(pa.int16()), nullable=False),
+            pa.field("source", pa.int16(), nullable=False),
+            pa.field("doc_start", pa.list_(pa.bool_(), row_length), nullable=False),
         ]
     )
 
@@ -88,7 +92,7 @@ class TokenShards:
 
     @staticmethod
     def _load(url: str) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
-        column = map_table(url, stream=False).column("input_ids")
+        column = map_table(url).column("input_ids")
         chunks = []
         starts = [0]
         for chunk in column.chunks:
@@ -102,85 +106,46 @@ def build_rows(task: ShardTask, plan: pa.Table, shards: TokenShards) -> tuple[pa
     """The shard's rows as a table, and per-source token counts."""
     length = task.row_length
     begin = task.row_start * length
-    stop = begin + task.rows * length
     buffer = np.full(task.rows * length, task.pad_id, dtype=task.dtype)
-    valid = np.zeros(task.rows * length, dtype=bool)
+    doc_start = np.zeros(task.rows * length, dtype=bool)
+    row_source = np.full(task.rows, -1, dtype=np.int16)
+    num_tokens = np.zeros(task.rows, dtype=np.int32)
     by_source = np.zeros(task.num_sources, dtype=np.int64)
-    sources = plan.column("source").to_numpy()
-    files = plan.column("file").to_numpy()
-    rows = plan.column("row").to_numpy()
-    sizes = plan.column("n_tokens").to_numpy()
-    positions = plan.column("position").to_numpy()
-    for source, file, row, size, position in zip(
-        sources.tolist(),
-        files.tolist(),
-        rows.tolist(),
-        sizes.tolist(),
-        positions.tolist(),
-        strict=True,
-    ):
+    columns = [plan.column(name).to_numpy() for name in
+               ("source", "file", "row", "offset", "n_tokens", "position")]  # fmt: skip
+    for source, file, row, offset, size, position in zip(*(c.tolist() for c in columns),
+                                                          strict=True):  # fmt: skip
         tokens = shards.tokens(file, row)
-        if tokens.size != size:
+        if offset + size > tokens.size:
             raise ValueError(
-                f"{shards.urls[file]} row {row}: {tokens.size} tokens, the plan says {size}; "
-                "the token shards changed since the plan was made"
+                f"{shards.urls[file]} row {row}: {tokens.size} tokens, the plan takes "
+                f"[{offset}, {offset + size}); the token shards changed since the plan was made"
             )
-        low, high = max(position, begin), min(position + size, stop)
-        buffer[low - begin : high - begin] = tokens[low - position : high - position]
-        valid[low - begin : high - begin] = True
-        by_source[source] += high - low
-    starts, segment_sources = _segments(task, sources, sizes, positions)
-    num_tokens = valid.reshape(task.rows, length).sum(axis=1).astype(np.int32)
-    input_ids = pa.FixedSizeListArray.from_arrays(pa.array(buffer), length)
+        local = position - begin
+        buffer[local : local + size] = tokens[offset : offset + size]
+        doc_start[local] = True
+        row_source[local // length] = source
+        num_tokens[local // length] += size
+        by_source[source] += size
+    if (row_source < 0).any():
+        empty = int(np.argmax(row_source < 0)) + task.row_start
+        raise ValueError(f"{task.url}: the plan puts no tokens in row {empty}")
     table = pa.Table.from_arrays(
-        [input_ids, pa.array(num_tokens), starts, segment_sources],
+        [
+            pa.FixedSizeListArray.from_arrays(pa.array(buffer), length),
+            pa.array(num_tokens),
+            pa.array(row_source),
+            pa.FixedSizeListArray.from_arrays(pa.array(doc_start), length),
+        ],
         schema=shard_schema(task.dtype, length),
     )
-    return table, {"tokens_by_source": by_source.tolist(), "tokens": int(valid.sum())}
-
-
-def _segments(
-    task: ShardTask, sources: np.ndarray, sizes: np.ndarray, positions: np.ndarray
-) -> tuple[pa.Array, pa.Array]:
-    """Per row: offsets where a document (or the rest of one) starts, and its source."""
-    length = task.row_length
-    begin = task.row_start * length
-    ends = positions + sizes
-    # a document starting inside this shard
-    inside = positions >= begin
-    seg_row = (positions[inside] - begin) // length
-    seg_offset = (positions[inside] - begin) % length
-    seg_source = sources[inside]
-    # a row whose first token belongs to a document that started before the row
-    row_first = begin + np.arange(task.rows, dtype=np.int64) * length
-    covering = np.searchsorted(positions, row_first, side="right") - 1
-    has_doc = covering >= 0
-    has_doc[has_doc] = (positions[covering[has_doc]] < row_first[has_doc]) & (
-        ends[covering[has_doc]] > row_first[has_doc]
-    )
-    cont_rows = np.nonzero(has_doc)[0]
-    all_rows = np.concatenate([seg_row, cont_rows])
-    all_offsets = np.concatenate([seg_offset, np.zeros(cont_rows.size, dtype=np.int64)])
-    all_sources = np.concatenate([seg_source, sources[covering[cont_rows]]])
-    order = np.lexsort((all_offsets, all_rows))
-    counts = np.bincount(all_rows, minlength=task.rows)
-    list_offsets = np.zeros(task.rows + 1, dtype=np.int32)
-    np.cumsum(counts, out=list_offsets[1:])
-    starts = pa.ListArray.from_arrays(
-        pa.array(list_offsets), pa.array(all_offsets[order].astype(np.int32))
-    )
-    segment_sources = pa.ListArray.from_arrays(
-        pa.array(list_offsets), pa.array(all_sources[order].astype(np.int16))
-    )
-    return starts, segment_sources
+    return table, {"tokens_by_source": by_source.tolist(), "tokens": int(by_source.sum())}
 
 
 def write_shard(task: ShardTask) -> dict[str, Any]:
     """Build and write shard ``task.index``; returns rows, sha256 and token counts."""
     started = time.perf_counter()
-    plan = map_table(task.plan_url, stream=False).slice(
-        task.plan_start, task.plan_stop - task.plan_start
-    )
+    plan = map_table(task.plan_url).slice(task.plan_start, task.plan_stop - task.plan_start)
     table, counts = build_rows(task, plan, TokenShards(task.token_urls))
     sink = pa.BufferOutputStream()
     with ipc.new_stream(sink, table.schema) as writer:

@@ -14,9 +14,6 @@ from typing import Any
 
 from gristmill.report.charts import funnel_chart, mixture_chart, reasons_chart, signal_chart
 
-#: a realised mixture share further than this from its weight is highlighted
-MIXTURE_TOLERANCE = 0.005
-
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
@@ -29,7 +26,7 @@ details{margin:.3em 0}summary{cursor:pointer}.doc{white-space:pre-wrap;font-size
 details.section>summary{list-style:none}details.section>summary h2{display:inline-block}
 details.section>summary::before{content:"▸ ";color:#888}details.section[open]>summary::before{content:"▾ "}
 .grid figure{width:320px}.grid figcaption{font-size:.8em}.flat{font-size:.85em;color:#555}
-tr.off td{background:#fdecea}
+.beyond{color:#b00020;font-weight:bold}
 """
 
 
@@ -282,16 +279,7 @@ def _mixture_body(mixture: dict[str, Any] | None, charts: dict[str, bytes]) -> s
     if png is not None:
         charts["mixture.png"] = png
         parts.append(_img(png, "mixture weights vs realised tokens", "mixture"))
-    if weights and realised:
-        rows = []
-        for name in sorted(set(weights) | set(realised)):
-            target, got = weights.get(name, 0.0), realised.get(name, 0.0)
-            off = abs(target - got) > MIXTURE_TOLERANCE
-            rows.append(f"<tr{' class=off' if off else ''}><td>{html.escape(name)}</td>"
-                        f"<td class='n'>{target:.4f}</td><td class='n'>{got:.4f}</td>"
-                        f"<td class='n'>{got - target:+.4f}</td></tr>")  # fmt: skip
-        parts.append("<table><tr><th>source</th><th>target weight</th><th>realised share</th>"
-                     "<th>difference</th></tr>" + "".join(rows) + "</table>")  # fmt: skip
+    parts.append(_mixture_weights_table(mixture))
     parts.append(_kv_table(mixture, "mixture"))
     return "".join(parts)
 
@@ -348,6 +336,32 @@ def _tokenizer_section(tokenizer: dict[str, Any] | None) -> str:
             "<th>bytes/token (held back)</th></tr>" + "".join(rows) + "</table>"
         )
     return "".join(parts)
+
+
+def _mixture_weights_table(mixture: dict[str, Any]) -> str:
+    """Target vs realised share per source; beyond the plan's tolerance in red, with the
+    shortfall policy's note."""
+    plan = mixture.get("plan") or {}
+    tolerance = plan.get("weight_tolerance")
+    if tolerance is None:
+        return ""
+    rows = []
+    for name, entry in plan.get("sources", {}).items():
+        beyond = abs(entry["deviation"]) > tolerance
+        css = " class='beyond'" if beyond else ""
+        path = f"mixture.plan.sources.{name}"
+        rows.append(
+            f"<tr{css}><th>{html.escape(name)}</th>"
+            + _num(entry["weight"], f"{path}.weight", 4)
+            + _num(entry["realised_weight"], f"{path}.realised_weight", 4)
+            + _num(entry["deviation"], f"{path}.deviation", 4)
+            + f"<td>{html.escape(entry.get('note', ''))}</td></tr>"
+        )
+    return (
+        f"<p class='muted'>target vs realised token shares (tolerance {tolerance})</p>"
+        "<table><tr><th>source</th><th>target</th><th>realised</th><th>difference</th>"
+        "<th>note</th></tr>" + "".join(rows) + "</table>"
+    )
 
 
 def mixture_shares(mixture: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:

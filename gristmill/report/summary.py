@@ -33,6 +33,14 @@ def print_run_summary(run: dict[str, Any], console: Console) -> None:
                 ", ".join(f"{reason} {count:,}" for reason, count in reasons),
             )
     console.print(table)
+    sample = ((run.get("tokenizer") or {}).get("training") or {}).get("sample") or {}
+    for warning in sample.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {warning}")
+    mixture = run.get("mixture")
+    if mixture and "weight_tolerance" in mixture.get("plan", {}):
+        from gristmill.mixture.manifest import plan_table
+
+        console.print(plan_table(mixture["plan"], mixture.get("weights_origin", "")))
 
 
 def print_comparison(rows: list[dict[str, Any]], console: Console) -> None:
@@ -51,7 +59,14 @@ def print_comparison(rows: list[dict[str, Any]], console: Console) -> None:
 
 
 def inspect_path(path: str, docs: int, console: Console) -> None:
-    """Summarise a run folder (``run.json``) or show the schema and documents of shards."""
+    """Summarise a run folder (``run.json``) or show the schema and documents of shards;
+    a mixture shard (or ``out/shards/``) shows rows decoded with the run's tokenizer."""
+    from gristmill.mixture.shard_view import shard_manifest
+
+    found = shard_manifest(path)
+    if found is not None:
+        print_mixture_rows(*found, docs, console)
+        return
     fs, root = url_to_fs(path)
     run_file = f"{root.rstrip('/')}/{RUN_FILE}"
     if fs.isdir(root) and fs.exists(run_file):
@@ -84,6 +99,24 @@ def inspect_path(path: str, docs: int, console: Console) -> None:
         console.rule(str(row.get("id")))
         console.print({k: v for k, v in row.items() if k != "id"})
         console.print(textwrap.shorten(text, 600, placeholder=" …"))
+
+
+def print_mixture_rows(manifest: dict, root: str, shard: str, rows: int, console: Console) -> None:
+    """Rows of a mixture shard, decoded with the tokenizer the manifest names (token ids
+    when it cannot be loaded)."""
+    from gristmill.mixture.shard_view import describe_rows
+    from gristmill.tokenize.model import load_tokenizer
+
+    tokenizer = manifest["tokenizer"]
+    decode = None
+    try:
+        loaded = load_tokenizer(
+            f"{root.rstrip('/')}/{tokenizer['path']}", tokenizer["backend"], tokenizer["sha256"]
+        )
+        decode = loaded.decode
+    except (OSError, ValueError) as error:
+        console.print(f"[yellow]tokenizer not loaded ({error}); showing token ids[/]")
+    console.print(describe_rows(manifest, root, shard, rows, decode))
 
 
 def _shard_files(fs, root: str) -> list[str]:

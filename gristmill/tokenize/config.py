@@ -58,13 +58,18 @@ class SampleConfig(_Strict):
     """The training sample: drawn from the cleaned shards, per source by mixture weight.
 
     Lines (SentencePiece's sentences) are kept with a seeded probability chosen so that
-    each source contributes ``weight x max_bytes`` bytes (or all it has); lines longer than
-    ``max_sentence_bytes`` are cut. Held-back documents never enter the sample and measure
+    each source contributes ``weight x max_bytes`` bytes; when a source has less text than
+    that, the others are capped so the shares still hold (``keep_shares``; false: the
+    scarce source gives all it has and its share shrinks), with a warning. Lines longer
+    than ``max_sentence_bytes`` are cut. Held-back documents never enter the sample and measure
     the trained tokenizer.
     """
 
     max_bytes: int = Field(100_000_000, gt=0, description="sample size in UTF-8 bytes")
     max_sentences: int | None = Field(None, gt=0, description="cap on sample lines")
+    keep_shares: bool = Field(
+        True, description="cap the other sources when one has less text than its share"
+    )
     seed: int = 0
     max_sentence_bytes: int = Field(4192, ge=64, description="SentencePiece max_sentence_length")
     held_out_docs: int = Field(200, ge=0, description="held-back documents per source (about)")

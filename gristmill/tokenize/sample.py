@@ -142,19 +142,50 @@ def line_probabilities(
     weights: dict[str, float],
     max_bytes: int,
     max_sentences: int | None,
-) -> dict[str, dict[str, float]]:
-    """Per source: the target bytes and the line-keep probability that reaches it.
+    keep_shares: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Per source: its target share and bytes, the line-keep probability that reaches them,
+    and a warning when it has less text than its share of ``max_bytes``.
 
-    A source's target is ``weight / sum(weights) x max_bytes``; with ``max_sentences`` the
-    same share of lines caps it too. A source smaller than its target gives everything.
+    Shares are the weights normalised over the sources that have text. With
+    ``keep_shares`` the sample shrinks until the scarcest source (relative to its share)
+    gives everything, so every share holds; otherwise a scarce source gives everything and
+    the others their share of ``max_bytes``. ``max_sentences`` caps each source's lines at
+    its share of them too.
     """
-    total_weight = sum(weights.values())
-    plan: dict[str, dict[str, float]] = {}
+    with_text = {name for name, counts in totals.items() if counts["bytes"] > 0}
+    total_weight = sum(weights.get(name, 0.0) for name in with_text)
+    share = {
+        name: weights.get(name, 0.0) / total_weight if name in with_text and total_weight else 0.0
+        for name in totals
+    }
+    sample_bytes = float(max_bytes)
+    scarce = {
+        name: totals[name]["bytes"] / (share[name] * max_bytes)
+        for name in totals
+        if share[name] > 0 and totals[name]["bytes"] < share[name] * max_bytes
+    }
+    if keep_shares and scarce:
+        sample_bytes = max_bytes * min(scarce.values())
+    plan: dict[str, dict[str, Any]] = {}
     for source, counts in totals.items():
-        share = weights.get(source, 0.0) / total_weight if total_weight > 0 else 0.0
-        target_bytes = share * max_bytes
+        target_bytes = share[source] * sample_bytes
         probability = min(1.0, target_bytes / counts["bytes"]) if counts["bytes"] else 0.0
         if max_sentences is not None and counts["lines"]:
-            probability = min(probability, share * max_sentences / counts["lines"])
-        plan[source] = {"share": share, "target_bytes": target_bytes, "probability": probability}
+            probability = min(probability, share[source] * max_sentences / counts["lines"])
+        warning = ""
+        if source in scarce:
+            warning = (
+                f"tokenizer sample: source {source!r} has {counts['bytes']:,} bytes of text, less "
+                f"than its share {share[source]:.4f} of sample.max_bytes ({max_bytes:,}); "
+                + (f"the other sources are capped to keep the shares: the sample holds "
+                   f"{sample_bytes:,.0f} bytes" if keep_shares else
+                   "it gives everything and its share of the sample is smaller")
+            )  # fmt: skip
+        plan[source] = {
+            "share": share[source],
+            "target_bytes": target_bytes,
+            "probability": probability,
+            "warning": warning,
+        }
     return plan

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import posixpath
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -146,7 +147,12 @@ def draw_sample(
         source: {key: round(value * (1 - held_out[source])) for key, value in counts.items()}
         for source, counts in totals.items()
     }
-    targets = line_probabilities(trainable, weights, sample.max_bytes, sample.max_sentences)
+    targets = line_probabilities(
+        trainable, weights, sample.max_bytes, sample.max_sentences, sample.keep_shares
+    )
+    for target in targets.values():
+        if target["warning"]:
+            warnings.warn(target["warning"], stacklevel=2)
     tasks = [
         SampleTask(
             source=source,
@@ -158,8 +164,13 @@ def draw_sample(
             seed=sample.seed,
             max_sentence_bytes=sample.max_sentence_bytes,
             fingerprint=fingerprint(
-                [training_fingerprint, inputs[source][url], targets[source], held_out[source]]
-            ),
+                [
+                    training_fingerprint,
+                    inputs[source][url],
+                    targets[source]["probability"],
+                    held_out[source],
+                ]
+            ),  # fmt: skip
         )
         for source, url in urls
     ]
@@ -330,12 +341,17 @@ def _sample_summary(
             available_bytes=totals[source]["bytes"],
             target_bytes=round(targets[source]["target_bytes"]),
             line_probability=round(targets[source]["probability"], 8),
+            target_share=round(targets[source]["share"], 6),
             share=round(entry["bytes"] / sample_bytes, 6) if sample_bytes else 0.0,
         )
     return {
         "lines": sum(s["lines"] for s in sources.values()),
         "bytes": sample_bytes,
+        "share_max_deviation": round(
+            max((abs(e["share"] - e["target_share"]) for e in sources.values()), default=0.0), 6
+        ),
         "sources": sources,
+        "warnings": [t["warning"] for t in targets.values() if t["warning"]],
     }
 
 
