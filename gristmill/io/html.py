@@ -23,13 +23,32 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+from dataclasses import dataclass
 from typing import Literal
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import detect_encoding, map_encoding_to_html5
+from resiliparse.parse.html import HTMLTree
 
-Extractor = Literal["resiliparse", "trafilatura"]
-EXTRACTORS: tuple[str, ...] = ("resiliparse", "trafilatura")
+from gristmill.io.boilerplate import classify, join_blocks, parse_blocks
+
+Extractor = Literal["resiliparse_boilerplate", "resiliparse", "trafilatura"]
+BOILERPLATE_EXTRACTOR = "resiliparse_boilerplate"
+DEFAULT_EXTRACTOR = BOILERPLATE_EXTRACTOR
+EXTRACTORS: tuple[str, ...] = (BOILERPLATE_EXTRACTOR, "resiliparse", "trafilatura")
+
+#: a main-content pass keeping less than this share of the page's text, and fewer than
+#: DOUBTFUL_CHARS characters, marks the page doubtful (short articles on large pages are not)
+DOUBTFUL_SHARE = 0.1
+DOUBTFUL_CHARS = 250
+#: resiliparse options of every pass: no image alt texts, comment sections or post metadata
+_RESILIPARSE_OPTIONS = {"alt_texts": False, "comments": False, "post_meta": False}
+#: the block-structured output the boilerplate classifier reads (links marked)
+_MINIMAL = {
+    "preserve_formatting": "minimal_html", "links": True, "list_bullets": False,
+    **_RESILIPARSE_OPTIONS,
+}  # fmt: skip
+_SPACES = re.compile(r"\s+")
 
 #: media types whose payload is HTML
 HTML_MEDIA_TYPES = frozenset(
@@ -152,15 +171,9 @@ def decode_html(payload: bytes, http_charset: str | None = None) -> tuple[str, s
         return payload.decode("utf-8", errors="replace"), "utf-8"
 
 
-def resiliparse_text(html: str) -> str:
-    """Main text by resiliparse (settings: see the module docstring)."""
-    return extract_plain_text(
-        html,
-        main_content=True,
-        alt_texts=False,
-        comments=False,
-        post_meta=False,
-    )
+def resiliparse_text(html: str | HTMLTree) -> str:
+    """Main text by resiliparse's own main-content heuristics (settings: module docstring)."""
+    return extract_plain_text(html, main_content=True, **_RESILIPARSE_OPTIONS)
 
 
 def trafilatura_text(html: str) -> str:
@@ -175,10 +188,83 @@ def trafilatura_text(html: str) -> str:
     return trafilatura.extract(html, include_comments=False) or ""
 
 
-def extract_text(html: str, extractor: str = "resiliparse") -> str:
-    """The main text of an HTML document, stripped; ``""`` when there is none."""
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """The main text of a page, what produced it, and what later filters may want to know.
+
+    ``page_chars`` is the length of all the page's visible text (resiliparse without
+    main-content heuristics), ``link_chars`` the part of ``text`` that was link text (known
+    only for the boilerplate extractor), ``doubtful`` whether the main-content pass kept so
+    little of the page that the whole page was classified instead.
+    """
+
+    text: str
+    extractor: str
+    page_chars: int
+    link_chars: int | None = None
+    doubtful: bool = False
+
+    def signals(self) -> dict[str, float | bool | int]:
+        """The reader's ``extract_*`` meta fields (see :mod:`gristmill.io.warc`)."""
+        chars = len(self.text)
+        signals: dict[str, float | bool | int] = {
+            "extract_page_chars": self.page_chars,
+            "extract_text_share": round(min(1.0, chars / self.page_chars), 4)
+            if self.page_chars
+            else 0.0,
+        }
+        if self.link_chars is not None:
+            signals["extract_link_density"] = round(self.link_chars / chars, 4) if chars else 0.0
+            signals["extract_doubtful"] = self.doubtful
+        return signals
+
+
+DoubtfulFallback = Literal["page", "trafilatura"]
+
+
+def boilerplate_extraction(html: str, doubtful_fallback: str = "page") -> Extraction:
+    """Main text by resiliparse's DOM and main-content pass, then block classification.
+
+    The page is parsed once. Resiliparse's main-content pass (which drops elements whose
+    class and id name navigation, footers, sidebars, comments) gives blocks that
+    :mod:`gristmill.io.boilerplate` classifies. When that keeps less than
+    :data:`DOUBTFUL_SHARE` of the page's text, the page is *doubtful* (the main-content
+    pass often drops whole pages of lists and link-titled items): then the blocks of the
+    whole page are classified instead (``doubtful_fallback="page"``, the default) or
+    trafilatura extracts it (``"trafilatura"``; measured in ``bench/readers.py``).
+    """
+    tree = HTMLTree.parse(html)
+    page_chars = len(_SPACES.sub(" ", extract_plain_text(tree, main_content=False)).strip())
+    blocks = classify(parse_blocks(extract_plain_text(tree, main_content=True, **_MINIMAL)))
+    kept = [block for block in blocks if block.label == "good"]
+    text = join_blocks(kept)
+    doubtful = len(text) < DOUBTFUL_CHARS and len(text) < DOUBTFUL_SHARE * page_chars
+    if doubtful and doubtful_fallback == "trafilatura":
+        return Extraction(trafilatura_text(html).strip(), "trafilatura", page_chars, None, True)
+    if doubtful:
+        blocks = classify(parse_blocks(extract_plain_text(tree, main_content=False, **_MINIMAL)))
+        kept = [block for block in blocks if block.label == "good"]
+        text = join_blocks(kept)
+    link_chars = sum(block.link_chars for block in kept)
+    return Extraction(text, BOILERPLATE_EXTRACTOR, page_chars, link_chars, doubtful)
+
+
+def extract(
+    html: str, extractor: str = DEFAULT_EXTRACTOR, doubtful_fallback: str = "page"
+) -> Extraction:
+    """The main text of an HTML document (stripped; ``""`` when there is none) and signals."""
+    if extractor == BOILERPLATE_EXTRACTOR:
+        return boilerplate_extraction(html, doubtful_fallback)
     if extractor == "resiliparse":
-        return resiliparse_text(html).strip()
+        tree = HTMLTree.parse(html)
+        page_chars = len(_SPACES.sub(" ", extract_plain_text(tree, main_content=False)).strip())
+        return Extraction(resiliparse_text(tree).strip(), extractor, page_chars)
     if extractor == "trafilatura":
-        return trafilatura_text(html).strip()
+        page_chars = len(_SPACES.sub(" ", extract_plain_text(html, main_content=False)).strip())
+        return Extraction(trafilatura_text(html).strip(), extractor, page_chars)
     raise ValueError(f"unknown extractor {extractor!r}; allowed: {', '.join(EXTRACTORS)}")
+
+
+def extract_text(html: str, extractor: str = DEFAULT_EXTRACTOR) -> str:
+    """The main text of an HTML document, stripped; ``""`` when there is none."""
+    return extract(html, extractor).text
