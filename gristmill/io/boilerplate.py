@@ -58,17 +58,14 @@ _ANY_TAG = re.compile(r"<[^>]*>")
 #: unclosed by resiliparse) is no link
 _LINK_TEXT = re.compile(r'<a href="[^"]+">(.*?)</a>', re.DOTALL)
 _SPACE = re.compile(r"\s+")
-_SENTENCE_END = re.compile(r"[.!?;:。！？…”\"')\]]\s*$")
+_SENTENCE_END = frozenset(".!?;:。！？…”\"')]")
 _SENTENCE_PUNCT = re.compile(r"[.!?;:,。！？、，；：]")
 _FOOTER = re.compile(
     r"©|\bcopyright\b|all rights reserved|powered by\b|skip to (?:main )?content"
-    r"|\bjump to\b.*\bnavigation\b|\buses? cookies\b|bloggers? like",
-    re.IGNORECASE,
+    r"|\bjump to\b.*\bnavigation\b|\buses? cookies\b|bloggers? like"
 )
 #: post metadata lines (bylines, dates) are boilerplate up to BYLINE_CHARS
-_BYLINE = re.compile(
-    r"^(?:(?:first )?published|updated|posted|last (?:updated|modified)|by)\b", re.IGNORECASE
-)
+_BYLINE = re.compile(r"^(?:(?:first )?published|updated|posted|last (?:updated|modified)|by)\b")
 BYLINE_CHARS = 60
 _LINE_SPACE = re.compile(r"[^\S\n]+")
 _WIDE = re.compile(
@@ -138,13 +135,14 @@ def _clean(raw: str) -> str:
     if "&" in raw:
         raw = html_entities.unescape(raw)
     if "\n" not in raw:
-        return _LINE_SPACE.sub(" ", raw).strip()
+        return _LINE_SPACE.sub(" ", raw).strip() if "  " in raw or "\t" in raw else raw.strip()
     lines = (_LINE_SPACE.sub(" ", line).strip() for line in raw.split("\n"))
     return "\n".join(line for line in lines if line)
 
 
 def _sentence_like(text: str) -> bool:
-    return bool(_SENTENCE_END.search(text)) or len(_SENTENCE_PUNCT.findall(text)) >= 2
+    """Ends like a sentence, or holds two punctuation marks in its first characters."""
+    return text[-1] in _SENTENCE_END or len(_SENTENCE_PUNCT.findall(text, 0, 400)) >= 2
 
 
 def classify(blocks: list[Block]) -> list[Block]:
@@ -183,10 +181,10 @@ def _context_free(block: Block) -> BlockClass:
     prose = sentence and chars >= PROSE_CHARS
     if block.link_density > (MAX_PROSE_LINK_DENSITY if prose else MAX_LINK_DENSITY):
         return "bad"
-    if chars < BOILERPLATE_PATTERN_CHARS and _FOOTER.search(text):
-        return "bad"
-    if chars < BYLINE_CHARS and _BYLINE.match(text):
-        return "bad"
+    if chars < BOILERPLATE_PATTERN_CHARS:
+        lower = text.lower()
+        if _FOOTER.search(lower) or (chars < BYLINE_CHARS and _BYLINE.match(lower)):
+            return "bad"
     if prose or chars >= GOOD_CHARS:
         return "good"
     if sentence and chars >= SHORT_CHARS:

@@ -45,10 +45,9 @@ DOUBTFUL_CHARS = 250
 _RESILIPARSE_OPTIONS = {"alt_texts": False, "comments": False, "post_meta": False}
 #: the block-structured output the boilerplate classifier reads (links marked)
 _MINIMAL = {
-    "preserve_formatting": "minimal_html", "links": True, "list_bullets": False,
+    "preserve_formatting": "minimal_html", "links": True, "list_bullets": True,
     **_RESILIPARSE_OPTIONS,
 }  # fmt: skip
-_SPACES = re.compile(r"\s+")
 
 #: media types whose payload is HTML
 HTML_MEDIA_TYPES = frozenset(
@@ -222,6 +221,11 @@ class Extraction:
 DoubtfulFallback = Literal["page", "trafilatura"]
 
 
+def _page_chars(tree: HTMLTree) -> int:
+    """Characters of all the page's visible text (resiliparse collapses white space)."""
+    return len(extract_plain_text(tree, main_content=False, **_RESILIPARSE_OPTIONS).strip())
+
+
 def boilerplate_extraction(html: str, doubtful_fallback: str = "page") -> Extraction:
     """Main text by resiliparse's DOM and main-content pass, then block classification.
 
@@ -234,7 +238,7 @@ def boilerplate_extraction(html: str, doubtful_fallback: str = "page") -> Extrac
     trafilatura extracts it (``"trafilatura"``; measured in ``bench/readers.py``).
     """
     tree = HTMLTree.parse(html)
-    page_chars = len(_SPACES.sub(" ", extract_plain_text(tree, main_content=False)).strip())
+    page_chars = _page_chars(tree)
     blocks = classify(parse_blocks(extract_plain_text(tree, main_content=True, **_MINIMAL)))
     kept = [block for block in blocks if block.label == "good"]
     text = join_blocks(kept)
@@ -257,10 +261,10 @@ def extract(
         return boilerplate_extraction(html, doubtful_fallback)
     if extractor == "resiliparse":
         tree = HTMLTree.parse(html)
-        page_chars = len(_SPACES.sub(" ", extract_plain_text(tree, main_content=False)).strip())
+        page_chars = _page_chars(tree)
         return Extraction(resiliparse_text(tree).strip(), extractor, page_chars)
     if extractor == "trafilatura":
-        page_chars = len(_SPACES.sub(" ", extract_plain_text(html, main_content=False)).strip())
+        page_chars = _page_chars(HTMLTree.parse(html))
         return Extraction(trafilatura_text(html).strip(), extractor, page_chars)
     raise ValueError(f"unknown extractor {extractor!r}; allowed: {', '.join(EXTRACTORS)}")
 
