@@ -44,6 +44,8 @@ PROSE_CHARS = 80
 GOOD_CHARS = 200
 #: sentences shorter than this are ``short``: their neighbours decide
 SHORT_CHARS = 25
+#: a comment-section heading is at most this long
+COMMENT_HEADING_CHARS = 40
 #: a character of a script written without spaces counts this many times (text_length)
 WIDE_WEIGHT = 3
 #: copyright, cookie and "skip to content" lines are boilerplate up to this length
@@ -61,8 +63,17 @@ _SPACE = re.compile(r"\s+")
 _SENTENCE_END = frozenset(".!?;:。！？…”\"')]")
 _SENTENCE_PUNCT = re.compile(r"[.!?;:,。！？、，；：]")
 _FOOTER = re.compile(
-    r"©|\bcopyright\b|all rights reserved|powered by\b|skip to (?:main )?content"
-    r"|\bjump to\b.*\bnavigation\b|\buses? cookies\b|bloggers? like"
+    r"©|\bcopyright\b|all rights reserved|alle rechte vorbehalten|tous droits réservés"
+    r"|todos los derechos reservados|tutti i diritti riservati|powered by\b"
+    r"|skip to (?:main )?content|\bjump to\b.*\bnavigation\b|bloggers? like"
+    r"|\b(?:we use|uses|using|verwendet|utilise|utilisons|utiliza|utilizza)(?: \w+)? cookies\b"
+    r"|^(?:sign up|subscribe)\b"
+)
+#: the heading of a comment section: it and everything after it are boilerplate
+_COMMENTS = re.compile(
+    r"^(?:\d+ )?(?:comments?|responses?|replies|reader comments|kommentare?|commentaires?"
+    r"|comentarios?|commenti)\b|^(?:leave|post|add|write) a (?:comment|reply)\b"
+    r"|^(?:one|two|three) (?:comments?|responses?|thoughts?)\b"
 )
 #: post metadata lines (bylines, dates) are boilerplate up to BYLINE_CHARS
 _BYLINE = re.compile(r"^(?:(?:first )?published|updated|posted|last (?:updated|modified)|by)\b")
@@ -151,7 +162,25 @@ def classify(blocks: list[Block]) -> list[Block]:
         block.label = _context_free(block)
     _revise_short(blocks)
     _keep_headings(blocks)
+    _cut_comment_section(blocks)
     return blocks
+
+
+def _cut_comment_section(blocks: list[Block]) -> None:
+    """Everything from a comment-section heading on is boilerplate, once content came
+    before it (comment sections that resiliparse's class and id heuristics missed)."""
+    content_seen = 0
+    for index, block in enumerate(blocks):
+        if block.label == "good":
+            content_seen += len(block.text)
+        if (
+            content_seen >= GOOD_CHARS
+            and len(block.text) <= COMMENT_HEADING_CHARS
+            and _COMMENTS.match(block.text.lower())
+        ):
+            for following in blocks[index:]:
+                following.label = "bad"
+            return
 
 
 def join_blocks(blocks: list[Block]) -> str:
