@@ -112,12 +112,17 @@ def reader_speed(root: Path, repeat: int) -> float:
 def extractors() -> dict[str, Callable[[str], str]]:
     from trafilatura import extract as trafilatura_extract
 
-    doubtful = Counter()
+    def default(html: str) -> str:
+        extraction = extract(html, DEFAULT_EXTRACTOR)
+        default.doubtful += extraction.doubtful  # type: ignore[attr-defined]
+        return extraction.text
 
     def default_with_trafilatura(html: str) -> str:
         extraction = extract(html, DEFAULT_EXTRACTOR, doubtful_fallback="trafilatura")
-        doubtful[extraction.extractor] += 1
+        default_with_trafilatura.doubtful += extraction.extractor == "trafilatura"  # type: ignore[attr-defined]
         return extraction.text
+
+    default.doubtful = default_with_trafilatura.doubtful = 0  # type: ignore[attr-defined]
 
     def datatrove_settings(html: str) -> str:
         text = trafilatura_extract(
@@ -129,10 +134,9 @@ def extractors() -> dict[str, Callable[[str], str]]:
         "resiliparse": lambda html: extract_text(html, "resiliparse"),
         "trafilatura": lambda html: extract_text(html, "trafilatura"),
         "trafilatura (datatrove settings)": datatrove_settings,
-        f"{DEFAULT_EXTRACTOR} (default)": lambda html: extract_text(html, DEFAULT_EXTRACTOR),
+        f"{DEFAULT_EXTRACTOR} (default)": default,
         "default, trafilatura if doubtful": default_with_trafilatura,
     }
-    chosen["default, trafilatura if doubtful"].doubtful = doubtful  # type: ignore[attr-defined]
     return chosen
 
 
@@ -156,8 +160,7 @@ def score_extractors(gold_sets: dict[str, list[GoldPage]]) -> dict[str, dict]:
         )
         print(f"  {name:34s} {cells}  {shingles:.3f}  {html_megabytes / seconds:10.2f}")
         if hasattr(extractor, "doubtful"):
-            share = extractor.doubtful["trafilatura"] / len(pages)
-            print(f"  {'':34s} doubtful pages given to trafilatura: {share:.1%}")
+            print(f"  {'':34s} doubtful pages: {extractor.doubtful / len(pages):.1%}")
     warc = gold_sets["warc"]
     for kind in ("article", "other"):
         chosen = [i for i, page in enumerate(warc) if page.kind == kind]
@@ -173,11 +176,69 @@ def score_extractors(gold_sets: dict[str, list[GoldPage]]) -> dict[str, dict]:
     return results
 
 
+def option_sweep(gold_sets: dict[str, list[GoldPage]]) -> None:
+    """The choices behind the default, one at a time: resiliparse's options, the boilerplate
+    stage on the main-content pass or on the whole page, and the doubtful-page rule."""
+    from resiliparse.extract.html2text import extract_plain_text
+
+    from gristmill.io import html as html_module
+    from gristmill.io.boilerplate import classify, join_blocks, parse_blocks
+
+    def plain(**options: object) -> Callable[[str], str]:
+        return lambda html: extract_plain_text(html, **options)
+
+    def blocks(main_content: bool) -> Callable[[str], str]:
+        def run(html: str) -> str:
+            minimal = extract_plain_text(html, main_content=main_content, **html_module._MINIMAL)
+            return join_blocks([b for b in classify(parse_blocks(minimal)) if b.label == "good"])
+
+        return run
+
+    def doubtful_rule(share: float, chars: int) -> Callable[[str], str]:
+        def run(html: str) -> str:
+            saved = html_module.DOUBTFUL_SHARE, html_module.DOUBTFUL_CHARS
+            html_module.DOUBTFUL_SHARE, html_module.DOUBTFUL_CHARS = share, chars
+            try:
+                return extract_text(html)
+            finally:
+                html_module.DOUBTFUL_SHARE, html_module.DOUBTFUL_CHARS = saved
+
+        return run
+
+    variants = {
+        "resiliparse, all text": plain(main_content=False),
+        "resiliparse main_content (library defaults)": plain(main_content=True),
+        "  + alt_texts=False": plain(main_content=True, alt_texts=False),
+        "  + comments=False, post_meta=False": plain(
+            main_content=True, alt_texts=False, comments=False, post_meta=False
+        ),
+        "  + list_bullets=False": plain(
+            main_content=True, alt_texts=False, comments=False, post_meta=False, list_bullets=False
+        ),
+        "  + links=True": plain(
+            main_content=True, alt_texts=False, comments=False, post_meta=False, links=True
+        ),
+        "boilerplate stage on the whole page": blocks(False),
+        "boilerplate stage on main content only": blocks(True),
+        "  + doubtful: share < 0.1 (any length)": doubtful_rule(0.1, 10**9),
+        "  + doubtful: share < 0.1 and < 250 chars (default)": doubtful_rule(0.1, 250),
+        "  + doubtful: share < 0.3 and < 250 chars": doubtful_rule(0.3, 250),
+    }
+    print("\noptions, one choice at a time: " + "  ".join(f"{k}: P / R / F1" for k in gold_sets))
+    for name, extractor in variants.items():
+        scores = [
+            snippet_score(pages, [extractor(p.html) for p in pages]) for pages in gold_sets.values()
+        ]
+        cells = "  ".join(f"{s.precision:.3f} / {s.recall:.3f} / {s.f1:.3f}" for s in scores)
+        print(f"  {name:52s} {cells}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     parser.add_argument("--repeat", type=int, default=3, help="passes over the WARC files")
     parser.add_argument("--show", action="store_true", help="print the default's misses")
+    parser.add_argument("--options", action="store_true", help="score the option choices")
     args = parser.parse_args()
     try:  # datatrove logs every file it opens; its handler is added when it is imported
         import datatrove.utils.logging  # noqa: F401
@@ -191,6 +252,8 @@ def main() -> None:
         "warc": warc_pages(web / "warc"),
         "scrapinghub": scrapinghub_pages(web / "html_extraction" / "scrapinghub_aeb"),
     }
+    if args.options:
+        option_sweep(gold_sets)
     results = score_extractors(gold_sets)
     default = results[f"{DEFAULT_EXTRACTOR} (default)"]
     trafilatura = results["trafilatura"]

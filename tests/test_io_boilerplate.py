@@ -138,6 +138,24 @@ def test_footer_and_byline_patterns() -> None:
     assert [block.label for block in blocks] == ["good", "bad", "bad", "bad", "good"]
 
 
+def test_comment_section_heading_ends_the_content() -> None:
+    # comments in a plain <div>: resiliparse's class and id heuristics do not see them
+    html = page(
+        f"<h1>The watermill</h1><p>{PARAGRAPHS[0]}</p><p>{PARAGRAPHS[1]}</p>"
+        "<h3>3 Comments</h3>"
+        "<div><p>Lovely place, we visited in May and bought two bags of the spelt flour, "
+        "which made excellent bread. Highly recommended for families.</p></div>"
+        "<div><p>The café was closed when we came, which was a shame, but the mill "
+        "itself and the volunteers made up for it. We will come back.</p></div>"
+    )
+    text = extract_text(html)
+    assert PARAGRAPHS[1] in text
+    assert "Comments" not in text and "spelt" not in text and "volunteers" not in text
+    # a comment heading before any content is not a cut
+    blocks = classify(parse_blocks(f"<h2>Comments</h2>\n<p>{PARAGRAPHS[0]}</p>"))
+    assert blocks[1].label == "good"
+
+
 def test_parse_blocks() -> None:
     minimal = (
         '<a href="">\n'  # resiliparse leaves anchors without targets unclosed
@@ -186,6 +204,31 @@ def test_doubtful_page_is_classified_whole() -> None:
     extraction = extract(html)
     assert extraction.doubtful
     assert extraction.text == "Facts about the mill\n\n" + "\n".join(facts)
+
+
+def test_hub_page_keeps_its_titles() -> None:
+    # a list of posts: every title is a link, no block reads as content; the titles are
+    # the page's text (its bylines and footer are not), and the page is marked doubtful
+    posts = (
+        ("hub", "Introducing the Hampshire Hub", "markbraggins on 04/03/14"),
+        ("leeds", "Open Data, a vision from Leeds", "tstraughan on 01/03/14"),
+        ("local", "Exploring what Local Authorities do for you", "stevepeters on 20/02/14"),
+    )
+    items = "".join(
+        f'<div class="post"><h2><a href="/blog/{slug}">{title}</a></h2>'
+        f"<div>Posted by: {byline}</div></div>"
+        for slug, title, byline in posts
+    )
+    html = page(
+        '<div class="menu"><a href="/">Home</a> <a href="/data">Data</a></div>'
+        f'<div class="content"><h1>Latest blog posts</h1>{items}</div>'
+        "<p>Copyright 2014 Crown. All rights reserved.</p>",
+        "Blog",
+    )
+    extraction = extract(html)
+    assert extraction.doubtful
+    assert extraction.text == "\n\n".join(["Latest blog posts"] + [p[1] for p in posts])
+    assert extraction.signals()["extract_link_density"] > 0.8
 
 
 def test_empty_and_script_only_pages() -> None:

@@ -9,18 +9,21 @@ the Boilerpipe paper: number of words, link density, position) and the context r
 jusText (Pomikálek, "Removing Boilerplate and Duplicate Content from Web Corpora", PhD
 thesis, Masaryk University 2011, chapter 3):
 
-1. *Context-free class* per block: ``bad`` when most of its text is link text or it is a
-   known footer line (copyright, "all rights reserved", "powered by", "skip to content"),
-   ``good`` when it is long prose with little link text, ``near_good`` when it is of medium
-   length and reads as a sentence, ``short`` otherwise.
-2. *Context*: a ``short`` or ``near_good`` block takes the class of the ``good``/``bad``
-   blocks around it (jusText's rule: between two good blocks it is content; next to bad
-   blocks it is boilerplate; a ``near_good`` block next to any good block is content).
+1. *Context-free class* per block: ``bad`` when much of its text is link text (prose may
+   link more of its words than a menu line) or it is a known boilerplate line (copyright,
+   "all rights reserved" in five languages, cookie notices, "powered by", "skip to
+   content", bylines and dates), ``good`` when it is prose or long, ``near_good`` when it
+   is a short sentence, ``short`` otherwise.
+2. *Context* (jusText's revision): a ``near_good`` block is content unless boilerplate
+   surrounds it; a ``short`` block is content between content blocks (or next to a
+   ``near_good`` one on the boilerplate side); the page's edges count as boilerplate.
    Headings followed closely by content are kept (jusText's heading rule).
+3. A comment-section heading ("12 comments", "Leave a reply", "Kommentare") after content
+   ends the content: the comment sections resiliparse's class and id heuristics missed.
 
-jusText's stop-word density is replaced by language-independent cues (sentence punctuation,
-words per block, characters for scripts written without spaces), so the classifier needs no
-word lists and treats every language alike. The thresholds were chosen on two gold sets
+jusText's stop-word density is replaced by language-independent cues (sentence punctuation
+and length, a character of Han, kana or Hangul counting three times), so the classifier
+needs no word lists. The thresholds were chosen on two gold sets
 (``bench/readers.py``: the scrapinghub article benchmark and hand-labelled snippets of the
 WARC pages of ``../shared/data``), not on either alone.
 """
@@ -203,6 +206,15 @@ def text_length(text: str) -> int:
     return len(text) + (WIDE_WEIGHT - 1) * len(_WIDE.findall(text))
 
 
+def boilerplate_line(text: str, chars: int | None = None) -> bool:
+    """A copyright, cookie-notice, sign-up, skip-link or byline line (a short block)."""
+    chars = text_length(text) if chars is None else chars
+    if chars >= BOILERPLATE_PATTERN_CHARS:
+        return False
+    lower = text.lower()
+    return bool(_FOOTER.search(lower) or (chars < BYLINE_CHARS and _BYLINE.match(lower)))
+
+
 def _context_free(block: Block) -> BlockClass:
     text = block.text
     chars = text_length(text)
@@ -210,10 +222,8 @@ def _context_free(block: Block) -> BlockClass:
     prose = sentence and chars >= PROSE_CHARS
     if block.link_density > (MAX_PROSE_LINK_DENSITY if prose else MAX_LINK_DENSITY):
         return "bad"
-    if chars < BOILERPLATE_PATTERN_CHARS:
-        lower = text.lower()
-        if _FOOTER.search(lower) or (chars < BYLINE_CHARS and _BYLINE.match(lower)):
-            return "bad"
+    if boilerplate_line(text, chars):
+        return "bad"
     if prose or chars >= GOOD_CHARS:
         return "good"
     if sentence and chars >= SHORT_CHARS:
