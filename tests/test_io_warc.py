@@ -540,6 +540,8 @@ def test_trafilatura_reader(tmp_path: Path) -> None:
     path = write_gzip_warc(tmp_path / "crawl.warc.gz", crawl_records())
     documents, counts = docs_and_counts(WarcReader(extractor="trafilatura"), path)
     assert any("River Avill" in d["text"] for d in documents)
+    assert {d["meta"]["extractor"] for d in documents} == {"trafilatura"}
+    assert all(0 < d["meta"]["extract_text_share"] <= 1 for d in documents)
     assert counts["records"] == 23
 
 
