@@ -204,6 +204,12 @@ def test_doubtful_page_is_classified_whole() -> None:
     extraction = extract(html)
     assert extraction.doubtful
     assert extraction.text == "Facts about the mill\n\n" + "\n".join(facts)
+    # or, when asked, trafilatura extracts the doubtful page, and the meta says so
+    pytest.importorskip("trafilatura")
+    extraction = extract(html, doubtful_fallback="trafilatura")
+    assert extraction.extractor == "trafilatura"
+    assert extraction.signals()["extract_doubtful"] is True
+    assert facts[1] in extraction.text
 
 
 def test_hub_page_keeps_its_titles() -> None:

@@ -226,6 +226,7 @@ class Extraction:
         }
         if self.link_chars is not None:
             signals["extract_link_density"] = round(self.link_chars / chars, 4) if chars else 0.0
+        if self.link_chars is not None or self.doubtful:
             signals["extract_doubtful"] = self.doubtful
         return signals
 
