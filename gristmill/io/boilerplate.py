@@ -62,7 +62,6 @@ _ANY_TAG = re.compile(r"<[^>]*>")
 #: link text; an anchor without a target (``<a name>``, written ``<a href="">`` and left
 #: unclosed by resiliparse) is no link
 _LINK_TEXT = re.compile(r'<a href="[^"]+">(.*?)</a>', re.DOTALL)
-_SPACE = re.compile(r"\s+")
 _SENTENCE_END = frozenset(".!?;:。！？…”\"')]")
 _SENTENCE_PUNCT = re.compile(r"[.!?;:,。！？、，；：]")
 _FOOTER = re.compile(

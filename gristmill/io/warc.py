@@ -37,7 +37,8 @@ extraction signals (:class:`gristmill.io.html.Extraction`), which later filters 
 threshold without re-reading the HTML: ``extract_page_chars`` (visible text of the whole
 page), ``extract_text_share`` (share of it kept), and for the default extractor
 ``extract_link_density`` (link text share of the kept text) and ``extract_doubtful`` (the
-main-content pass nearly emptied the page; its whole text was classified). They are meta
+boilerplate stage was unsure: the main-content pass nearly emptied the page, or no block
+read as content, as on hub pages of link titles). They are meta
 fields rather than ``extract_*`` columns because a reader's batches keep the document schema
 that every source shares; a step may lift them into columns.
 
