@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from gristmill.scripts import NON_SPACED_RANGES
+
 BlockClass = Literal["good", "bad", "near_good", "short"]
 
 #: a block whose link text is more than this share of its text is boilerplate...
@@ -81,8 +83,18 @@ _COMMENTS = re.compile(
 _BYLINE = re.compile(r"^(?:(?:first )?published|updated|posted|last (?:updated|modified)|by)\b")
 BYLINE_CHARS = 60
 _LINE_SPACE = re.compile(r"[^\S\n]+")
+#: characters that carry a word or most of one: Han, kana and Bopomofo among the scripts
+#: written without spaces (:mod:`gristmill.scripts`; Thai, Lao, Khmer and Myanmar are
+#: alphabets, their words as long as Latin ones) and Hangul syllables (a few letters each)
+_DENSE_SCRIPTS = frozenset({"Han", "Hiragana", "Katakana", "Bopomofo"})
 _WIDE = re.compile(
-    r"[\u1100-\u11ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+    "["
+    + "".join(
+        f"{chr(start)}-{chr(end)}"
+        for start, end, script in NON_SPACED_RANGES
+        if script in _DENSE_SCRIPTS
+    )
+    + "\u1100-\u11ff\uac00-\ud7af]"
 )
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: blocks whose line breaks stay inside them (resiliparse writes ``<br>`` as a line break)
@@ -198,8 +210,8 @@ def join_blocks(blocks: list[Block]) -> str:
 
 
 def text_length(text: str) -> int:
-    """Characters, a Han, kana or Hangul character counting :data:`WIDE_WEIGHT` times: a
-    word of those scripts takes one or two characters, not five or six."""
+    """Characters, a Han, kana or Hangul one counting :data:`WIDE_WEIGHT` times: a word of
+    those scripts takes one to three characters, not five or six."""
     if text.isascii():
         return len(text)
     return len(text) + (WIDE_WEIGHT - 1) * len(_WIDE.findall(text))
