@@ -205,6 +205,19 @@ def option_sweep(gold_sets: dict[str, list[GoldPage]]) -> None:
 
         return run
 
+    def threshold(name: str, value: float) -> Callable[[str], str]:
+        from gristmill.io import boilerplate
+
+        def run(html: str) -> str:
+            saved = getattr(boilerplate, name)
+            setattr(boilerplate, name, value)
+            try:
+                return extract_text(html)
+            finally:
+                setattr(boilerplate, name, saved)
+
+        return run
+
     variants = {
         "resiliparse, all text": plain(main_content=False),
         "resiliparse main_content (library defaults)": plain(main_content=True),
@@ -224,6 +237,15 @@ def option_sweep(gold_sets: dict[str, list[GoldPage]]) -> None:
         "  + doubtful: share < 0.1 and < 250 chars (default)": doubtful_rule(0.1, 250),
         "  + doubtful: share < 0.3 and < 250 chars": doubtful_rule(0.3, 250),
     }
+    for name, values in (
+        ("MAX_LINK_DENSITY", (0.3, 0.5)),
+        ("MAX_PROSE_LINK_DENSITY", (0.6, 0.9)),
+        ("PROSE_CHARS", (60, 120)),
+        ("GOOD_CHARS", (150, 300)),
+        ("SHORT_CHARS", (15, 40)),
+    ):
+        for value in values:
+            variants[f"  classifier {name}={value}"] = threshold(name, value)
     print("\noptions, one choice at a time: " + "  ".join(f"{k}: P / R / F1" for k in gold_sets))
     for name, extractor in variants.items():
         scores = [
