@@ -13,7 +13,8 @@ thesis, Masaryk University 2011, chapter 3):
    link more of its words than a menu line) or it is a known boilerplate line (copyright,
    "all rights reserved" in five languages, cookie notices, "powered by", "skip to
    content", bylines and dates), ``good`` when it is prose or long, ``near_good`` when it
-   is a short sentence, ``short`` otherwise.
+   is a short sentence or a line of prose length without sentence punctuation (a dek, a
+   caption), ``short`` otherwise.
 2. *Context* (jusText's revision): a ``near_good`` block is content unless boilerplate
    surrounds it; a ``short`` block is content between content blocks (or next to a
    ``near_good`` one on the boilerplate side); the page's edges count as boilerplate.
@@ -237,7 +238,7 @@ def _context_free(block: Block) -> BlockClass:
         return "bad"
     if prose or chars >= GOOD_CHARS:
         return "good"
-    if sentence and chars >= SHORT_CHARS:
+    if (sentence and chars >= SHORT_CHARS) or chars >= PROSE_CHARS:
         return "near_good"
     return "short"
 
