@@ -18,7 +18,7 @@ in ``bench/readers.py`` on two gold sets (issue 19's snippet measure, precision 
 in CPU time per MB of HTML:
 
 - ``resiliparse_boilerplate``: WARC pages (53) 0.98 / 0.95, scrapinghub articles (181)
-  0.97 / 0.96, about 9x trafilatura's speed (0.7x resiliparse alone);
+  0.96 / 0.97, about 8-9x trafilatura's speed (0.7x resiliparse alone);
 - ``resiliparse``: 0.90 / 0.92 and 0.90 / 0.94;
 - ``trafilatura``: 0.91 / 0.91 and 0.97 / 0.97.
 
