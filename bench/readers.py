@@ -1,48 +1,60 @@
-"""WARC → text throughput against datatrove, and main-text quality of the HTML extractors.
+"""WARC reader speed against datatrove, and main-text extractors: speed and quality.
 
-1. Throughput, one process: gristmill's ``WarcReader`` (FastWARC + resiliparse, defaults)
-   against datatrove's ``WarcReader`` (warcio) followed by its default extractor
-   (``Trafilatura()``: favour_precision, deduplicate, 1 s timeout in a sandbox process), on
-   every WARC/ARC file of ``../shared/data/web/warc``, cycled ``--repeat`` times (passes of
-   the two tools alternate, so machine noise hits both alike). Reported: MB/s of archive
-   input (file sizes on disk) and documents/s. A file datatrove cannot read (it raises) is
+Everything is timed in CPU seconds of this process (``time.process_time``), so the numbers
+hold on a shared machine; passes of the compared tools alternate.
+
+1. Reader speed, same extractor on both sides: gristmill's ``WarcReader`` (FastWARC,
+   default extractor) against datatrove's ``WarcReader`` (warcio) whose documents (raw
+   HTML) go through the same gristmill extractor, on every WARC/ARC file of
+   ``../shared/data/web/warc``, ``--repeat`` passes. Reported: MB/s of archive input per
+   CPU second, documents, and the ratio of CPU times (``reader_cpu_ratio_vs_datatrove``:
+   datatrove's time over gristmill's). A file datatrove cannot read (it raises) is
    counted and skipped, keeping the documents it gave before.
-2. Quality: the scrapinghub article-extraction benchmark (181 pages with gold
-   ``articleBody``, ``../shared/data/web/html_extraction/scrapinghub_aeb``), scored as its
-   ``evaluate.py`` does: tokens are ``\\w+`` runs, each page's true/false positives and
-   false negatives over 4-token shingles are normalised to sum to 1, precision and recall
-   are averaged over pages and F1 is taken of the averages. Also printed: the same with a
-   bag of whitespace tokens. Every extractor gristmill offers is scored, and datatrove's
-   default Trafilatura settings for reference.
+2. Extractors on two gold sets (:mod:`bench.main_text_gold`): the hand-labelled WARC pages
+   (articles and other pages) and the scrapinghub article benchmark. For each extractor:
+   snippet precision/recall/F1 per set (trafilatura's measure, the one of issue 19), the
+   scrapinghub shingle F1, and CPU time over the pages of both sets (MB of HTML per CPU
+   second). Extractors: resiliparse's main-content heuristics alone, trafilatura as
+   gristmill calls it, trafilatura with datatrove's ``Trafilatura()`` settings
+   (favour_precision, deduplicate), gristmill's default (``resiliparse_boilerplate``), and
+   the default with trafilatura on the pages it marks doubtful (its rate is printed).
 
 Run with the bench environment (datatrove installed)::
 
-    .venv-bench/bin/python bench/readers.py [--repeat 5]
+    .venv-bench/bin/python bench/readers.py [--repeat 3]
 
-Ends with ``RESULT warc_speedup_vs_datatrove=<x> f1=<resiliparse> f1_trafilatura=<y>``.
+Ends with ``RESULT reader_cpu_ratio_vs_datatrove=… f1_default=… precision_default=…
+f1_trafilatura=… extractor_speed_ratio_vs_trafilatura=…``; the F1 and precision there are
+the lower of the two gold sets' (an extractor must hold on both).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
-import re
-import statistics
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from gristmill.io.base import ReaderCounts
-from gristmill.io.html import EXTRACTORS, decode_html, extract_text
-from gristmill.io.warc import WarcReader
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.main_text_gold import (  # noqa: E402
+    GoldPage,
+    SnippetScore,
+    scrapinghub_pages,
+    shingle_f1,
+    snippet_score,
+    warc_pages,
+)
+from gristmill.io.base import ReaderCounts  # noqa: E402
+from gristmill.io.html import DEFAULT_EXTRACTOR, extract, extract_text  # noqa: E402
+from gristmill.io.warc import WarcReader  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-_WORD = re.compile(r"\w+")
 
 
-# -- throughput ------------------------------------------------------------------------------
+# -- reader speed ----------------------------------------------------------------------------
 def gristmill_pass(reader: WarcReader, files: list[str]) -> int:
     documents = 0
     for shard in reader.shards("web", files):
@@ -52,7 +64,7 @@ def gristmill_pass(reader: WarcReader, files: list[str]) -> int:
 
 
 def datatrove_pass(root: Path, files: list[str], failures: Counter) -> int:
-    from datatrove.pipeline.extractors import Trafilatura
+    """datatrove's WarcReader, its HTML documents extracted by gristmill's default."""
     from datatrove.pipeline.readers import WarcReader as DatatroveWarcReader
 
     def records() -> Iterator:
@@ -64,10 +76,10 @@ def datatrove_pass(root: Path, files: list[str], failures: Counter) -> int:
             except Exception as error:  # datatrove ends the file (and, in a pipeline, the task)
                 failures[f"{relative}: {type(error).__name__}"] += 1
 
-    return sum(1 for _ in Trafilatura().run(records()))
+    return sum(1 for document in records() if extract_text(document.text, DEFAULT_EXTRACTOR))
 
 
-def throughput(root: Path, repeat: int) -> dict[str, float]:
+def reader_speed(root: Path, repeat: int) -> float:
     reader = WarcReader()
     files = [shard.paths[0] for shard in reader.shards("web", [str(root)])]
     input_bytes = sum(Path(path).stat().st_size for path in files)
@@ -77,97 +89,178 @@ def throughput(root: Path, repeat: int) -> dict[str, float]:
     seconds = {"gristmill": 0.0, "datatrove": 0.0}
     docs = {"gristmill": 0, "datatrove": 0}
     for _ in range(repeat):
-        start = time.perf_counter()
+        start = time.process_time()
         docs["gristmill"] += gristmill_pass(reader, files)
-        seconds["gristmill"] += time.perf_counter() - start
-        start = time.perf_counter()
+        seconds["gristmill"] += time.process_time() - start
+        start = time.process_time()
         docs["datatrove"] += datatrove_pass(root, files, failures)
-        seconds["datatrove"] += time.perf_counter() - start
+        seconds["datatrove"] += time.process_time() - start
     megabytes = input_bytes * repeat / 1e6
-    print(f"input: {len(files)} files, {input_bytes / 1e6:.2f} MB, {repeat} passes")
+    print(f"\nreader speed ({DEFAULT_EXTRACTOR} on both sides), {len(files)} files, "
+          f"{input_bytes / 1e6:.2f} MB, {repeat} passes, CPU time")  # fmt: skip
     for tool in ("gristmill", "datatrove"):
         print(
-            f"{tool:10s} {megabytes / seconds[tool]:7.2f} MB/s {docs[tool] / seconds[tool]:8.1f} docs/s"
-            f"  ({docs[tool] // repeat} docs per pass, {seconds[tool] / repeat:.2f} s per pass)"
+            f"  {tool:10s} {megabytes / seconds[tool]:7.2f} MB/s  {docs[tool] // repeat} docs "
+            f"per pass, {seconds[tool] / repeat:.2f} s per pass"
         )
     for failure, count in sorted(failures.items()):
-        print(f"datatrove failed on {failure} ({count // repeat} per pass)")
-    return {
-        "speedup": seconds["datatrove"] / seconds["gristmill"],
-        **{f"{tool}_mb_s": megabytes / seconds[tool] for tool in seconds},
-        **{f"{tool}_docs_s": docs[tool] / seconds[tool] for tool in seconds},
-    }
+        print(f"  datatrove failed on {failure} ({count // repeat} per pass)")
+    return seconds["datatrove"] / seconds["gristmill"]
 
 
-# -- quality ---------------------------------------------------------------------------------
-def shingle_counts(text: str, n: int) -> Counter:
-    tokens = _WORD.findall(text or "") if n > 1 else (text or "").split()
-    return Counter(
-        tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i : i + n]
-    )
+# -- extractors ------------------------------------------------------------------------------
+def extractors() -> dict[str, Callable[[str], str]]:
+    from trafilatura import extract as trafilatura_extract
 
+    def default(html: str) -> str:
+        extraction = extract(html, DEFAULT_EXTRACTOR)
+        default.doubtful += extraction.doubtful  # type: ignore[attr-defined]
+        return extraction.text
 
-def page_scores(true: str, predicted: str, n: int) -> tuple[float, float, float]:
-    """(tp, fp, fn) over shingles, normalised to sum to 1 (scrapinghub's evaluate.py)."""
-    gold, found = shingle_counts(true, n), shingle_counts(predicted, n)
-    tp = sum((gold & found).values())
-    fp = sum((found - gold).values())
-    fn = sum((gold - found).values())
-    total = tp + fp + fn
-    return (tp / total, fp / total, fn / total) if total else (0.0, 0.0, 0.0)
+    def default_with_trafilatura(html: str) -> str:
+        extraction = extract(html, DEFAULT_EXTRACTOR, doubtful_fallback="trafilatura")
+        default_with_trafilatura.doubtful += extraction.extractor == "trafilatura"  # type: ignore[attr-defined]
+        return extraction.text
 
+    default.doubtful = default_with_trafilatura.doubtful = 0  # type: ignore[attr-defined]
 
-def f1_score(rows: list[tuple[float, float, float]]) -> float:
-    def precision(tp: float, fp: float, fn: float) -> float:
-        if fp == fn == 0:
-            return 1.0
-        return 0.0 if tp == fp == 0 else tp / (tp + fp)
-
-    def recall(tp: float, fp: float, fn: float) -> float:
-        if fp == fn == 0:
-            return 1.0
-        return 0.0 if tp == fn == 0 else tp / (tp + fn)
-
-    p = statistics.mean(precision(*row) for row in rows if row[0] + row[1] > 0)
-    r = statistics.mean(recall(*row) for row in rows if row[0] + row[2] > 0)
-    return 2 * p * r / (p + r)
-
-
-def quality(root: Path) -> dict[str, float]:
-    truth = json.loads((root / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = {
-        key: decode_html(gzip.decompress((root / "html" / f"{key}.html.gz").read_bytes()))[0]
-        for key in truth
-    }
-    extractors: dict[str, Callable[[str], str]] = {
-        name: (lambda html, name=name: extract_text(html, name)) for name in EXTRACTORS
-    }
-    try:
-        from datatrove.pipeline.extractors import Trafilatura
-
-        datatrove_default = Trafilatura()
-        extractors["datatrove Trafilatura()"] = lambda html: datatrove_default.extract(html) or ""
-    except ImportError:
-        pass
-    scores = {}
-    for name, extract in extractors.items():
-        start = time.perf_counter()
-        predicted = {key: extract(html) for key, html in pages.items()}
-        elapsed = time.perf_counter() - start
-        shingles = f1_score([page_scores(truth[k]["articleBody"], predicted[k], 4) for k in truth])
-        tokens = f1_score([page_scores(truth[k]["articleBody"], predicted[k], 1) for k in truth])
-        print(
-            f"{name:24s} F1={shingles:.3f} (scrapinghub, 4-shingles)  F1={tokens:.3f} "
-            f"(whitespace tokens)  {elapsed / len(pages) * 1000:6.1f} ms/page"
+    def datatrove_settings(html: str) -> str:
+        text = trafilatura_extract(
+            html, favor_precision=True, include_comments=False, deduplicate=True
         )
-        scores[name] = shingles
-    return scores
+        return text or ""
+
+    chosen: dict[str, Callable[[str], str]] = {
+        "resiliparse": lambda html: extract_text(html, "resiliparse"),
+        "trafilatura": lambda html: extract_text(html, "trafilatura"),
+        "trafilatura (datatrove settings)": datatrove_settings,
+        f"{DEFAULT_EXTRACTOR} (default)": default,
+        "default, trafilatura if doubtful": default_with_trafilatura,
+    }
+    return chosen
+
+
+def score_extractors(gold_sets: dict[str, list[GoldPage]]) -> dict[str, dict]:
+    pages = [page for pages in gold_sets.values() for page in pages]
+    html_megabytes = sum(len(page.html.encode("utf-8")) for page in pages) / 1e6
+    results: dict[str, dict] = {}
+    print(f"\nextractors on {len(pages)} pages ({html_megabytes:.1f} MB of HTML), CPU time")
+    header = "  ".join(f"{name}: P / R / F1" for name in gold_sets)
+    print(f"  {'extractor':34s} {header}  scrapinghub shingle F1   MB/s")
+    for name, extractor in extractors().items():
+        start = time.process_time()
+        texts = {key: [extractor(page.html) for page in gold] for key, gold in gold_sets.items()}
+        seconds = time.process_time() - start
+        scores = {key: snippet_score(gold_sets[key], texts[key]) for key in gold_sets}
+        shingles = shingle_f1([p.gold_text for p in gold_sets["scrapinghub"]], texts["scrapinghub"])
+        results[name] = {"scores": scores, "seconds": seconds, "texts": texts}
+        cells = "  ".join(
+            f"{score.precision:.3f} / {score.recall:.3f} / {score.f1:.3f}"
+            for score in scores.values()
+        )
+        print(f"  {name:34s} {cells}  {shingles:.3f}  {html_megabytes / seconds:10.2f}")
+        if hasattr(extractor, "doubtful"):
+            print(f"  {'':34s} doubtful pages: {extractor.doubtful / len(pages):.1%}")
+    warc = gold_sets["warc"]
+    for kind in ("article", "other"):
+        chosen = [i for i, page in enumerate(warc) if page.kind == kind]
+        line = []
+        for name in ("resiliparse", "trafilatura", f"{DEFAULT_EXTRACTOR} (default)"):
+            score = SnippetScore()
+            for i in chosen:
+                score.add(warc[i], results[name]["texts"]["warc"][i])
+            line.append(
+                f"{name.split()[0]} {score.precision:.3f}/{score.recall:.3f}/{score.f1:.3f}"
+            )
+        print(f"  warc {kind} pages ({len(chosen)}), P/R/F1: " + ", ".join(line))
+    return results
+
+
+def option_sweep(gold_sets: dict[str, list[GoldPage]]) -> None:
+    """The choices behind the default, one at a time: resiliparse's options, the boilerplate
+    stage on the main-content pass or on the whole page, and the doubtful-page rule."""
+    from resiliparse.extract.html2text import extract_plain_text
+
+    from gristmill.io import html as html_module
+    from gristmill.io.boilerplate import classify, join_blocks, parse_blocks
+
+    def plain(**options: object) -> Callable[[str], str]:
+        return lambda html: extract_plain_text(html, **options)
+
+    def blocks(main_content: bool) -> Callable[[str], str]:
+        def run(html: str) -> str:
+            minimal = extract_plain_text(html, main_content=main_content, **html_module._MINIMAL)
+            return join_blocks([b for b in classify(parse_blocks(minimal)) if b.label == "good"])
+
+        return run
+
+    def doubtful_rule(share: float, chars: int) -> Callable[[str], str]:
+        def run(html: str) -> str:
+            saved = html_module.DOUBTFUL_SHARE, html_module.DOUBTFUL_CHARS
+            html_module.DOUBTFUL_SHARE, html_module.DOUBTFUL_CHARS = share, chars
+            try:
+                return extract_text(html)
+            finally:
+                html_module.DOUBTFUL_SHARE, html_module.DOUBTFUL_CHARS = saved
+
+        return run
+
+    def threshold(name: str, value: float) -> Callable[[str], str]:
+        from gristmill.io import boilerplate
+
+        def run(html: str) -> str:
+            saved = getattr(boilerplate, name)
+            setattr(boilerplate, name, value)
+            try:
+                return extract_text(html)
+            finally:
+                setattr(boilerplate, name, saved)
+
+        return run
+
+    variants = {
+        "resiliparse, all text": plain(main_content=False),
+        "resiliparse main_content (library defaults)": plain(main_content=True),
+        "  + alt_texts=False": plain(main_content=True, alt_texts=False),
+        "  + comments=False, post_meta=False": plain(
+            main_content=True, alt_texts=False, comments=False, post_meta=False
+        ),
+        "  + list_bullets=False": plain(
+            main_content=True, alt_texts=False, comments=False, post_meta=False, list_bullets=False
+        ),
+        "  + links=True": plain(
+            main_content=True, alt_texts=False, comments=False, post_meta=False, links=True
+        ),
+        "boilerplate stage on the whole page": blocks(False),
+        "boilerplate stage on main content only": blocks(True),
+        "  + doubtful: share < 0.1 (any length)": doubtful_rule(0.1, 10**9),
+        "  + doubtful: share < 0.1 and < 250 chars (default)": doubtful_rule(0.1, 250),
+        "  + doubtful: share < 0.3 and < 250 chars": doubtful_rule(0.3, 250),
+    }
+    for name, values in (
+        ("MAX_LINK_DENSITY", (0.3, 0.5)),
+        ("MAX_PROSE_LINK_DENSITY", (0.6, 0.9)),
+        ("PROSE_CHARS", (60, 120)),
+        ("GOOD_CHARS", (150, 300)),
+        ("SHORT_CHARS", (15, 40)),
+    ):
+        for value in values:
+            variants[f"  classifier {name}={value}"] = threshold(name, value)
+    print("\noptions, one choice at a time: " + "  ".join(f"{k}: P / R / F1" for k in gold_sets))
+    for name, extractor in variants.items():
+        scores = [
+            snippet_score(pages, [extractor(p.html) for p in pages]) for pages in gold_sets.values()
+        ]
+        cells = "  ".join(f"{s.precision:.3f} / {s.recall:.3f} / {s.f1:.3f}" for s in scores)
+        print(f"  {name:52s} {cells}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
-    parser.add_argument("--repeat", type=int, default=5, help="passes over the WARC files")
+    parser.add_argument("--repeat", type=int, default=3, help="passes over the WARC files")
+    parser.add_argument("--show", action="store_true", help="print the default's misses")
+    parser.add_argument("--options", action="store_true", help="score the option choices")
     args = parser.parse_args()
     try:  # datatrove logs every file it opens; its handler is added when it is imported
         import datatrove.utils.logging  # noqa: F401
@@ -176,11 +269,27 @@ def main() -> None:
         logger.remove()
     except ImportError:
         pass
-    scores = quality(args.data / "web" / "html_extraction" / "scrapinghub_aeb")
-    speed = throughput(args.data / "web" / "warc", args.repeat)
+    web = args.data / "web"
+    gold_sets = {
+        "warc": warc_pages(web / "warc"),
+        "scrapinghub": scrapinghub_pages(web / "html_extraction" / "scrapinghub_aeb"),
+    }
+    if args.options:
+        option_sweep(gold_sets)
+    results = score_extractors(gold_sets)
+    default = results[f"{DEFAULT_EXTRACTOR} (default)"]
+    trafilatura = results["trafilatura"]
+    if args.show:
+        for score in default["scores"].values():
+            print("\n".join(f"  missed  {s}" for s in score.missed))
+            print("\n".join(f"  leaked  {s}" for s in score.leaked))
+    ratio = reader_speed(web / "warc", args.repeat)
     print(
-        f"RESULT warc_speedup_vs_datatrove={speed['speedup']:.2f} "
-        f"f1={scores['resiliparse']:.3f} f1_trafilatura={scores['trafilatura']:.3f}"
+        f"RESULT reader_cpu_ratio_vs_datatrove={ratio:.2f} "
+        f"f1_default={min(s.f1 for s in default['scores'].values()):.3f} "
+        f"precision_default={min(s.precision for s in default['scores'].values()):.3f} "
+        f"f1_trafilatura={min(s.f1 for s in trafilatura['scores'].values()):.3f} "
+        f"extractor_speed_ratio_vs_trafilatura={trafilatura['seconds'] / default['seconds']:.2f}"
     )
 
 

@@ -540,6 +540,8 @@ def test_trafilatura_reader(tmp_path: Path) -> None:
     path = write_gzip_warc(tmp_path / "crawl.warc.gz", crawl_records())
     documents, counts = docs_and_counts(WarcReader(extractor="trafilatura"), path)
     assert any("River Avill" in d["text"] for d in documents)
+    assert {d["meta"]["extractor"] for d in documents} == {"trafilatura"}
+    assert all(0 < d["meta"]["extract_text_share"] <= 1 for d in documents)
     assert counts["records"] == 23
 
 
@@ -555,12 +557,14 @@ def test_real_warc_and_wet_files(shared_data: Path) -> None:
         documents = [row for batch in reader.read(shard, counts) for row in batch.to_pylist()]
         assert_accounting(documents, counts)
         folder = shard.name.split("__", 1)[0]
-        docs_by_folder[folder] = docs_by_folder.get(folder, 0) + len(documents)
+        # pages read whose text was all boilerplate (shop pages, link lists) count as read
+        read = len(documents) + counts["warc:empty_text"]
+        docs_by_folder[folder] = docs_by_folder.get(folder, 0) + read
         totals.update(counts)
         assert all(document["text"].strip() for document in documents)
     assert totals["warc:revisit"] == 56  # 55 in ukwa, one in the warcio examples
     assert totals["warc:corrupt_stream"] == totals["warc:corrupt_record"] == 0
-    assert docs_by_folder["dolma"] == 37  # every one of its HTTP responses
+    assert docs_by_folder["dolma"] == 37  # every one of its HTTP responses (text or empty)
     assert docs_by_folder["resiliparse"] == 45  # ClueWeb09 (LF-only headers) included
     assert docs_by_folder["ukwa"] >= 40
     assert docs_by_folder["warcio_examples"] >= 3  # chunked, resource and ARC pages

@@ -32,6 +32,16 @@ Skipped records, counted under ``warc:<reason>`` (``records`` counts every recor
 - ``corrupt_stream`` / ``corrupt_record``: a damaged compressed member, or a record the
   parser rejects (one count per break; reading resumes at the next good record).
 
+Each document's meta names the ``extractor`` that produced its text and carries the
+extraction signals (:class:`gristmill.io.html.Extraction`), which later filters can
+threshold without re-reading the HTML: ``extract_page_chars`` (visible text of the whole
+page), ``extract_text_share`` (share of it kept), and for the default extractor
+``extract_link_density`` (link text share of the kept text) and ``extract_doubtful`` (the
+boilerplate stage was unsure: the main-content pass nearly emptied the page, or no block
+read as content, as on hub pages of link titles). They are meta
+fields rather than ``extract_*`` columns because a reader's batches keep the document schema
+that every source shares; a step may lift them into columns.
+
 Records that the crawler itself truncated (``WARC-Truncated``, e.g. CommonCrawl's payload
 limit) are kept: their HTML prefix is good text; ``meta["warc_truncated"]`` says why.
 """
@@ -62,12 +72,15 @@ from gristmill.io.archive_stream import (
 )
 from gristmill.io.base import Reader, ReaderCounts, Shard, open_binary
 from gristmill.io.html import (
+    DEFAULT_EXTRACTOR,
     HTML_MEDIA_TYPES,
     UNKNOWN_MEDIA_TYPES,
+    DoubtfulFallback,
+    Extraction,
     Extractor,
     charset_from_content_type,
     decode_html,
-    extract_text,
+    extract,
     looks_like_html,
     media_type,
 )
@@ -121,7 +134,16 @@ class WarcReader(Reader):
         ".warc", ".warc.gz", ".warc.zst", ".arc", ".arc.gz",
     )  # fmt: skip
 
-    extractor: Extractor = Field("resiliparse", description="main-text extractor")
+    extractor: Extractor = Field(
+        DEFAULT_EXTRACTOR,
+        description="main-text extractor: resiliparse + boilerplate classification, "
+        "resiliparse's main-content heuristics alone, or trafilatura",
+    )
+    doubtful_fallback: DoubtfulFallback = Field(
+        "page",
+        description="resiliparse_boilerplate on pages its main-content pass nearly empties: "
+        "classify the whole page's blocks, or hand the page to trafilatura",
+    )
     min_text_chars: int = Field(1, ge=1, description="shorter extracted texts are skipped")
     max_payload_bytes: int = Field(
         16 * 1024 * 1024, gt=0, description="larger payloads (raw or decoded) are skipped"
@@ -196,11 +218,12 @@ class WarcReader(Reader):
             mime = "text/html"
         html, charset = decode_html(body, charset_from_content_type(payload.content_type))
         try:
-            text = extract_text(html, self.extractor)
+            extraction = self.extract(html)
         except ImportError:
             raise
         except Exception:  # an extractor bug on one page must not end the shard
             return "extract_error"
+        text = extraction.text
         if not text:
             return "empty_text"
         if len(text) < self.min_text_chars:
@@ -210,7 +233,13 @@ class WarcReader(Reader):
         meta["charset"] = charset
         if payload.status is not None:
             meta["http_status"] = payload.status
+        meta["extractor"] = extraction.extractor
+        meta.update(extraction.signals())
         return text, payload.url, meta
+
+    def extract(self, html: str) -> Extraction:
+        """The main text of a decoded page and its extraction signals."""
+        return extract(html, self.extractor, self.doubtful_fallback)
 
 
 def _warc_payload(record: WarcRecord) -> HttpPayload | str:
