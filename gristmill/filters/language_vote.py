@@ -1,0 +1,165 @@
+"""Ensemble language ID: script rule, a cheap agreement check, then a four-model vote.
+
+For each text, in order (cheapest first, each later stage only for what is still open):
+
+1. **Script.** Letters mostly in a script of one language (Hangul, Thai, kana, ...)
+   settle it (:mod:`gristmill.filters.language_script`).
+2. **Agreement.** lid.176 on the whole text (one line, as before) and CLD2 on the whole
+   text; when both name the same language and lid.176 gives it at least
+   ``AGREEMENT_PROBABILITY``, that is the answer (about 3 in 4 sentences, most web pages).
+   Texts with fewer than ``MIN_LETTERS`` letters ("ok", a date) keep lid.176's guess
+   and score, as before the ensemble: there is nothing to vote on.
+3. **Vote.** CLD3 and langid.py join, reading a sample of the text: the whole text up
+   to ``SAMPLE_CHARS``, else its longest lines up to that length (the main text rather
+   than a menu). On long documents lid.176 votes by paragraph: its distribution is
+   the length-weighted mean over the lines, so a Javanese page with an English menu
+   counts as mostly Javanese (paragraph voting as in FineWeb-2's and CCNet's line-level
+   handling). Each language scores the mean probability the members give it, over the
+   members that can output it (a model that does not know Sundanese abstains rather
+   than votes against it) but over at least ``MIN_SUPPORT`` members, so a label only
+   one model knows needs that model to be very sure. The top language wins; its score
+   is ``lid_score``.
+
+The vote is unweighted on purpose: weights fitted on one test set would not carry to
+other text (measured in ``bench/multilingual.py``, held-out and out-of-domain sets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gristmill.filters.language_members import (
+    Distribution,
+    predict_cld2,
+    predict_cld3,
+    predict_fasttext,
+    predict_langid,
+    supported_languages,
+)
+from gristmill.filters.language_script import MIN_LETTERS, script_language
+
+AGREEMENT_PROBABILITY = 0.5
+MIN_SUPPORT = 2.0
+SAMPLE_CHARS = 1000
+#: documents longer than this vote by paragraph in lid.176
+PARAGRAPH_VOTE_CHARS = 1500
+#: shorter lines do not vote on their own (menus, dates, buttons)
+MIN_PARAGRAPH_CHARS = 30
+UNKNOWN = "und"
+
+
+class EnsembleVote:
+    """Language and score for texts, by script, agreement and a four-model vote.
+
+    ``fasttext_model`` is the loaded lid.176 model (labels like ``__label__en``).
+    """
+
+    def __init__(self, fasttext_model) -> None:
+        self.fasttext_model = fasttext_model
+        self.supported = supported_languages(fasttext_model)
+
+    def identify(
+        self, texts: Sequence[str], one_line: Sequence[str]
+    ) -> tuple[list[str], list[float]]:
+        """Language and score of each of ``texts`` (``one_line``: the same, newlines as spaces)."""
+        langs = [UNKNOWN] * len(texts)
+        scores = [0.0] * len(texts)
+        open_rows = []
+        for row, text in enumerate(texts):
+            verdict = script_language(text)
+            if verdict is None:
+                open_rows.append(row)
+            else:
+                langs[row], scores[row] = verdict.language, min(verdict.share, 1.0)
+        if not open_rows:
+            return langs, scores
+        fasttext = predict_fasttext(self.fasttext_model, [one_line[row] for row in open_rows])
+        cld2 = predict_cld2([texts[row] for row in open_rows])
+        voting = []
+        for row, ft, c2 in zip(open_rows, fasttext, cld2, strict=True):
+            agreed = _agreement(ft, c2)
+            if not _has_letters(texts[row]):  # "ok", digits, symbols: lid.176's guess as before
+                if ft:
+                    langs[row], scores[row] = max(ft.items(), key=lambda item: item[1])
+            elif agreed is not None:
+                langs[row], scores[row] = agreed
+            else:
+                voting.append((row, ft, c2))
+        if voting:
+            self._vote(texts, voting, langs, scores)
+        return langs, scores
+
+    def _vote(self, texts, voting, langs, scores) -> None:
+        samples = [main_text_sample(texts[row]) for row, _, _ in voting]
+        cld3 = predict_cld3(samples)
+        langid = predict_langid(samples)
+        for (row, ft, c2), c3, li in zip(voting, cld3, langid, strict=True):
+            if len(texts[row]) > PARAGRAPH_VOTE_CHARS:
+                ft = self.paragraph_vote(texts[row]) or ft
+            members = {"fasttext": ft, "cld2": c2, "cld3": c3, "langid": li}
+            langs[row], scores[row] = vote(members, self.supported)
+
+    def paragraph_vote(self, text: str) -> Distribution:
+        """lid.176's length-weighted mean distribution over the lines of ``text``."""
+        lines = [line.strip() for line in text.split("\n")]
+        lines = [line for line in lines if len(line) >= MIN_PARAGRAPH_CHARS]
+        if len(lines) < 2:
+            return {}
+        total = sum(map(len, lines))
+        merged: Distribution = {}
+        for line, distribution in zip(
+            lines, predict_fasttext(self.fasttext_model, lines), strict=True
+        ):
+            for language, probability in distribution.items():
+                merged[language] = merged.get(language, 0.0) + probability * len(line) / total
+        return merged
+
+
+def vote(
+    members: dict[str, Distribution],
+    supported: dict[str, frozenset[str]],
+    min_support: float = MIN_SUPPORT,
+) -> tuple[str, float]:
+    """The language with the highest mean probability over the members able to output it."""
+    candidates = set().union(*members.values())
+    best, best_score = UNKNOWN, 0.0
+    for language in sorted(candidates):  # sorted: ties resolve the same way every run
+        total = sum(distribution.get(language, 0.0) for distribution in members.values())
+        able = sum(1.0 for name in members if language in supported[name])
+        score = total / max(able, min_support)
+        if score > best_score:
+            best, best_score = language, score
+    return best, min(best_score, 1.0)
+
+
+def main_text_sample(text: str, limit: int = SAMPLE_CHARS) -> str:
+    """``text`` itself when short, else its longest lines (in text order) up to ``limit``."""
+    if len(text) <= limit:
+        return text
+    lines = text.split("\n")
+    order = sorted(range(len(lines)), key=lambda index: -len(lines[index]))
+    chosen, size = [], 0
+    for index in order:
+        if size >= limit:
+            break
+        chosen.append(index)
+        size += len(lines[index]) + 1
+    return "\n".join(lines[index] for index in sorted(chosen))[: limit * 2]
+
+
+def _agreement(fasttext: Distribution, cld2: Distribution) -> tuple[str, float] | None:
+    if not fasttext or not cld2:
+        return None
+    language, probability = max(fasttext.items(), key=lambda item: item[1])
+    if probability < AGREEMENT_PROBABILITY or max(cld2, key=cld2.get) != language:
+        return None
+    return language, min((probability + cld2[language]) / 2, 1.0)
+
+
+def _has_letters(text: str, enough: int = MIN_LETTERS) -> bool:
+    count = 0
+    for character in text[:SAMPLE_CHARS]:
+        count += character.isalpha()
+        if count >= enough:
+            return True
+    return False
