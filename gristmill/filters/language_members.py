@@ -11,7 +11,8 @@ cannot say". All load lazily, once per worker process.
   quadgram scores over the whole text, reported as the share of text per language
   (CLD2 votes over chunks of the text itself, so long mixed documents are handled).
 - ``cld3``: Google's CLD3 (Salcianu et al. 2017; ``cld3-py`` wheel, imported as
-  ``gcld3``; 107 languages), a small feed-forward net over character n-grams, top 1.
+  ``gcld3``; 107 languages), a small feed-forward net over character n-grams, top 1
+  when CLD3 calls it reliable.
 - ``langid``: langid.py (Lui & Baldwin 2012; the ``py3langid`` fork's retrained model,
   142 labels), multinomial naive Bayes over byte n-grams, normalised top 5.
 
@@ -28,6 +29,7 @@ from functools import lru_cache
 from gristmill.filters.language_labels import normalise_label
 
 Distribution = dict[str, float]
+UNRELIABLE_ABSTAINS = False
 MEMBERS = ("fasttext", "cld2", "cld3", "langid")
 
 #: CLD3's languages (its README, "Supported Languages"), without the romanised variants
@@ -85,7 +87,9 @@ def predict_cld3(texts: Sequence[str]) -> list[Distribution]:
             found = identifier.FindLanguage(text)
         except (TypeError, UnicodeError):  # lone surrogates cannot cross into C++
             found = identifier.FindLanguage(_valid_utf8(text))
-        results.append(_distribution([(found.language, found.probability)]))
+        # CLD3 flags answers it is unsure of (short or mixed text): those abstain
+        pairs = [(found.language, found.probability)] if found.is_reliable else []
+        results.append(_distribution(pairs))
     return results
 
 

@@ -120,12 +120,16 @@ def vote(
     supported: dict[str, frozenset[str]],
     min_support: float = MIN_SUPPORT,
 ) -> tuple[str, float]:
-    """The language with the highest mean probability over the members able to output it."""
-    candidates = set().union(*members.values())
+    """The language with the highest mean probability over the members able to output it.
+
+    A member with no answer (CLD2 on a text too short for it, CLD3 unsure) abstains.
+    """
+    voting = {name: distribution for name, distribution in members.items() if distribution}
+    candidates = set().union(*voting.values())
     best, best_score = UNKNOWN, 0.0
     for language in sorted(candidates):  # sorted: ties resolve the same way every run
-        total = sum(distribution.get(language, 0.0) for distribution in members.values())
-        able = sum(1.0 for name in members if language in supported[name])
+        total = sum(distribution.get(language, 0.0) for distribution in voting.values())
+        able = sum(1.0 for name in voting if language in supported[name])
         score = total / max(able, min_support)
         if score > best_score:
             best, best_score = language, score
