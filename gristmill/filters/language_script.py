@@ -16,8 +16,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import regex
-
 from gristmill.scripts import NON_SPACED_RANGES
 
 #: Unicode script → the language written in it (ISO 639-1)
@@ -68,7 +66,8 @@ _MORE_RANGES: tuple[tuple[int, int, str], ...] = (
 SAMPLE_CHARS = 2000
 #: share of the letters a script must hold to decide the language
 DOMINANT_SHARE = 0.6
-#: fewer letters than this and the script says nothing (digits, symbols, a word or two)
+#: fewer letters than this and the script says nothing (digits, symbols, a word or two);
+#: the shares below are of words (or characters, for scripts written without spaces)
 MIN_LETTERS = 8
 
 
@@ -78,15 +77,26 @@ def _character_class(ranges) -> str:
 
 _RANGES = (*NON_SPACED_RANGES, *_MORE_RANGES)
 _SCRIPTS = tuple(dict.fromkeys(script for _, _, script in _RANGES))
-#: one pattern per script (stdlib ``re`` range classes: a C range test per character)
+#: one pattern per script (stdlib ``re`` range classes: a C range test per character);
+#: scripts written with spaces count words, as the other letters do, those written
+#: without (Han, kana, Thai, ...) count characters, about one syllable each
+_SPACED_SCRIPTS = {script for _, _, script in _MORE_RANGES}
 _BY_SCRIPT = {
-    script: re.compile(_character_class((a, b) for a, b, s in _RANGES if s == script))
+    script: re.compile(
+        _character_class((a, b) for a, b, s in _RANGES if s == script)
+        + ("+" if script in _SPACED_SCRIPTS else "")
+    )
     for script in _SCRIPTS
 }
 #: any character of those scripts: most text (Latin, Cyrillic, Arabic, ...) has none, and
 #: one search answers it without counting
 _ANY = re.compile(_character_class((first, last) for first, last, _ in _RANGES))
-_LETTERS = regex.compile(r"[\p{L}\p{M}]")  # Thai, Indic vowel signs are marks
+#: runs of letters outside those scripts (a Latin name in Chinese text): each counts
+#: once, as one Han character or Thai syllable does, so that "ω-force" or an English
+#: product name does not outweigh the Chinese sentence around it
+_OTHER_WORDS = re.compile(
+    "[^\\W\\d_" + _character_class((a, b) for a, b, _ in _RANGES)[1:-1] + "]+"
+)
 
 
 @dataclass(frozen=True)
@@ -102,16 +112,22 @@ def script_language(text: str) -> ScriptVerdict | None:
     sample = text[:SAMPLE_CHARS]
     if _ANY.search(sample) is None:
         return None
-    letters = len(_LETTERS.findall(sample))
-    if letters < MIN_LETTERS:
+    counts = dict.fromkeys(_SCRIPTS, 0)
+    characters = 0
+    for script, pattern in _BY_SCRIPT.items():
+        found = pattern.findall(sample)
+        counts[script] = len(found)
+        characters += sum(map(len, found))
+    other_words = _OTHER_WORDS.findall(sample)
+    if characters + sum(map(len, other_words)) < MIN_LETTERS:
         return None
-    counts = {script: len(pattern.findall(sample)) for script, pattern in _BY_SCRIPT.items()}
+    letters = sum(counts.values()) + len(other_words)
     kana = counts["Hiragana"] + counts["Katakana"]
-    if kana >= 0.1 * letters and kana + counts["Han"] >= DOMINANT_SHARE * letters:
+    if kana >= 0.2 * letters and kana + counts["Han"] >= DOMINANT_SHARE * letters:
         return ScriptVerdict("ja", (kana + counts["Han"]) / letters)
     if counts["Hangul"] >= 0.5 * letters:
         return ScriptVerdict("ko", (counts["Hangul"] + counts["Han"]) / letters)
-    if counts["Han"] >= DOMINANT_SHARE * letters and kana <= 0.02 * letters:
+    if counts["Han"] >= DOMINANT_SHARE * letters and kana < 0.05 * letters:
         return ScriptVerdict("zh", counts["Han"] / letters)
     for script, language in SINGLE_LANGUAGE_SCRIPTS.items():
         if counts[script] >= DOMINANT_SHARE * letters:
