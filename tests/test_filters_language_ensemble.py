@@ -54,7 +54,7 @@ def test_raw_lid176_is_still_available_and_drops_them():
     assert result.removed_by_reason().get("lid:low_confidence", 0) >= len(rows) - 2
 
 
-def test_paragraph_vote_outweighs_an_english_menu():
+def test_a_page_in_javanese_with_an_english_menu_is_javanese():
     javanese = "\n".join(row["text"] for row in _udhr_rows() if row["lang"] == "jv")
     menu = "Home | About us | Contact | Privacy policy | Terms of use | Sign in to your account"
     page = "\n".join([menu, javanese, menu, "Copyright 2024. All rights reserved."])

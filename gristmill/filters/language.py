@@ -9,7 +9,7 @@ language (``language_thresholds``, else ``threshold``; CCNet kept 0.5, datatrove
 
 ``method: ensemble`` (the default) votes lid.176 with CLD2, CLD3 and langid.py after a
 script rule (:mod:`gristmill.filters.language_vote`): on held-out sentences and the
-UDHR it is 15-17 points of macro accuracy above lid.176 alone, and its scores are
+UDHR it is 15-16 points of macro accuracy above lid.176 alone, and its scores are
 agreement between models, so languages lid.176 confuses with a neighbour (Haitian and
 French, Javanese and Indonesian, Croatian and Bosnian) keep their documents.
 ``method: fasttext`` is the previous step exactly: raw lid.176 (or GlotLID) labels.
