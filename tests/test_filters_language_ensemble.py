@@ -79,6 +79,7 @@ def test_the_short_golden_sentences_keep_their_labels():
         ("zh-Hant", "zh"),  # CLD2's traditional Chinese
         ("nb", "no"),  # lid.176 and existing configs say no
         ("ceb", "ceb"),  # no ISO 639-1 code: 639-3 as given
+        ("als", "gsw"),  # lid.176's Wikipedia code for Alemannic
         ("hi-Latn", None),  # CLD3's romanised variants do not vote
         ("xx-Latn", None),  # CLD2's "some language in Latin script"
         ("un", None),

@@ -6,7 +6,8 @@ CLD2 splits ``zh``/``zh-Hant`` and emits ``xx-Scrp`` for "some language in this 
 CLD3 adds romanised variants (``hi-Latn``), langid.py and lid.176 write Norwegian Bokmål
 as ``no``. :func:`normalise_label` maps each to the code ``lid_lang`` carries, so a vote
 counts one language once; labels that name no language (``un``, ``zxx``, ``xx-*``) and
-romanised variants map to None (no vote). Norwegian Bokmål stays ``no`` as in lid.176,
+romanised variants map to None (no vote). lid.176's Wikipedia code ``als`` (Alemannic)
+becomes ISO 639-3 ``gsw`` (``als`` is Tosk Albanian there). Norwegian Bokmål stays ``no`` as in lid.176,
 so existing ``languages: [no]`` configs keep working.
 """
 
@@ -26,6 +27,7 @@ ALIASES: dict[str, str] = {
     "zh-Hant": "zh",
     "zh-Hans": "zh",
     "sr-ME": "sr",
+    "als": "gsw",  # lid.176 follows Wikipedia (als = Alemannic); ISO 639-3 als is Tosk Albanian
 }
 #: labels that identify no language: unknown, no linguistic content, CLD2's script-only
 #: and test labels
