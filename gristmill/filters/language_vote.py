@@ -13,9 +13,8 @@ For each text, in order (cheapest first, each later stage only for what is still
    to ``SAMPLE_CHARS``, else its longest lines up to that length (the main text rather
    than a menu). Each language scores the mean probability the members give it, over
    the members that can output it (a model that does not know Sundanese abstains
-   rather than votes against it) but over at least ``MIN_SUPPORT`` members, so a label
-   only one model knows needs that model to be very sure. The top language wins; its
-   score is ``lid_score``.
+   rather than votes against it); a language that only langid.py knows scores half its
+   probability (``TRUSTED_ALONE``). The top language wins; its score is ``lid_score``.
 
 Long pages are voted on by paragraph twice over: CLD2 reports the share of the text per
 language over its own chunks, and the CLD3/langid.py sample is the longest lines. A
@@ -41,7 +40,11 @@ from gristmill.filters.language_members import (
 from gristmill.filters.language_script import MIN_LETTERS, script_language
 
 AGREEMENT_PROBABILITY = 0.5
-MIN_SUPPORT = 2.0
+#: members whose label counts in full when no other member can output that language:
+#: lid.176 (176 Wikipedia languages: Chuvash, Yakut, Low German, ...), CLD2 (Tswana,
+#: Tsonga, ...) and CLD3; langid.py's retrained model alone names multilingual wiki
+#: pages Guadeloupean Creole (gcf) with 0.9, so its lone labels count half
+TRUSTED_ALONE = frozenset({"fasttext", "cld2", "cld3"})
 SAMPLE_CHARS = 1000
 UNKNOWN = "und"
 
@@ -99,19 +102,22 @@ class EnsembleVote:
 def vote(
     members: dict[str, Distribution],
     supported: dict[str, frozenset[str]],
-    min_support: float = MIN_SUPPORT,
+    trusted_alone: frozenset[str] = TRUSTED_ALONE,
 ) -> tuple[str, float]:
     """The language with the highest mean probability over the members able to output it.
 
-    A member with no answer (CLD2 on a text too short for it, CLD3 unsure) abstains.
+    A member with no answer (CLD2 on a text too short for it, CLD3 unsure) abstains. A
+    language only one member can output scores that member's probability when the member
+    is in ``trusted_alone``, else half of it (as if a second member had said nothing).
     """
     voting = {name: distribution for name, distribution in members.items() if distribution}
     candidates = set().union(*voting.values())
     best, best_score = UNKNOWN, 0.0
     for language in sorted(candidates):  # sorted: ties resolve the same way every run
         total = sum(distribution.get(language, 0.0) for distribution in voting.values())
-        able = sum(1.0 for name in voting if language in supported[name])
-        score = total / max(able, min_support)
+        able = [name for name in voting if language in supported[name]]
+        alone_untrusted = len(able) == 1 and able[0] not in trusted_alone
+        score = total / (2.0 if alone_untrusted else max(len(able), 1))
         if score > best_score:
             best, best_score = language, score
     return best, min(best_score, 1.0)
