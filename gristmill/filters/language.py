@@ -4,12 +4,13 @@ The language-based filter of the survey (§4.1.2), as in CCNet (Wenzek et al. 20
 datatrove's ``LanguageFilter``: every document gets a language label and a score,
 ``lid_lang`` and ``lid_score`` are recorded, and a document is kept when its language is
 in ``languages`` (any language when unset) and its score reaches the threshold of that
-language (``language_thresholds``, else ``threshold``; CCNet kept 0.5, datatrove and FineWeb use
-0.65; FineWeb-2 sets one per language).
+language (``language_thresholds``, else the built-in per-language table of
+:mod:`gristmill.filters.language_thresholds`, else ``threshold``; CCNet kept 0.5,
+datatrove and FineWeb use 0.65; FineWeb-2 sets one per language).
 
 ``method: ensemble`` (the default) votes lid.176 with CLD2, CLD3 and langid.py after a
 script rule (:mod:`gristmill.filters.language_vote`): on held-out sentences and the
-UDHR it is 15-16 points of macro accuracy above lid.176 alone, and its scores are
+UDHR it is 15-17 points of macro accuracy above lid.176 alone, and its scores are
 agreement between models, so languages lid.176 confuses with a neighbour (Haitian and
 French, Javanese and Indonesian, Croatian and Bosnian) keep their documents.
 ``method: fasttext`` is the previous step exactly: raw lid.176 (or GlotLID) labels.
