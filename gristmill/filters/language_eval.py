@@ -4,14 +4,17 @@ Macro accuracy (the mean of per-language accuracies, each language weighing the 
 whatever its number of sentences) is the figure language-ID papers report (e.g. Kargaran
 et al. 2023, GlotLID). The labelled set is a JSONL file of ``{text, lang,
 lang_iso639_3}`` rows, as in lingua-py's test data: ISO 639-1 codes are compared with
-lid.176's labels (Norwegian Bokmål ``nb`` is lid.176's ``no``), ISO 639-3 codes with
-GlotLID's ``xxx_Scrp`` labels. Languages the model cannot output are reported apart.
+lid.176's and the ensemble's labels (Norwegian Bokmål ``nb`` is their ``no``), ISO 639-3
+codes with GlotLID's ``xxx_Scrp`` labels. Languages the step cannot output are reported
+apart. ``held_out`` splits such a file by a hash of each row's id, so that thresholds can
+be calibrated on one part and accuracy reported on the other.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,7 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from gristmill.filters.language import LanguageID, load_fasttext_model
+from gristmill.filters.language import LanguageID, load_ensemble, load_fasttext_model
 
 #: ISO 639-1 codes whose lid.176 label differs
 LID176_ALIASES = {"nb": "no"}
@@ -63,20 +66,26 @@ class LidEvaluation:
         return sum(values) / len(values) if values else 0.0
 
 
+def held_out(row_id: str, parts: int = 3) -> bool:
+    """Whether a row belongs to the held-out part (1 in ``parts``, by a hash of its id)."""
+    return zlib.crc32(row_id.encode("utf-8")) % parts == 0
+
+
 def evaluate_labelled_jsonl(
     path: str | Path,
     step: LanguageID | None = None,
     batch_size: int = 4096,
     per_language_limit: int | None = None,
+    split: str | None = None,
 ) -> LidEvaluation:
-    """Run ``step`` (default: lid.176.ftz) over a labelled JSONL file and score it.
+    """Run ``step`` (default: raw lid.176.ftz) over a labelled JSONL file and score it.
 
-    ``per_language_limit`` keeps the first N items of each language (a quicker check).
+    ``per_language_limit`` keeps the first N items of each language (a quicker check);
+    ``split`` ("dev" or "held_out") keeps one part of the file (:func:`held_out`).
     The time covers the step's prediction only (reading and label mapping excluded).
     """
-    step = step or LanguageID()
-    with open(path, encoding="utf-8") as handle:  # not splitlines(): texts may hold U+2028
-        rows = [json.loads(line) for line in handle if line.strip()]
+    step = step or LanguageID(method="fasttext")
+    rows = read_labelled_jsonl(path, split)
     if per_language_limit is not None:
         seen: Counter = Counter()
         kept_rows = []
@@ -85,21 +94,12 @@ def evaluate_labelled_jsonl(
             if seen[row["lang"]] <= per_language_limit:
                 kept_rows.append(row)
         rows = kept_rows
-    model = load_fasttext_model(step.model, step.model_sha256, step.download)
-    labels = {label.removeprefix("__label__") for label in model.get_labels()}
-    three_letter = any("_" in label for label in labels)
-    label_space = {label.split("_", 1)[0] for label in labels} if three_letter else labels
+    label_space, three_letter = output_languages(step)
     gold = [_gold_label(row, three_letter) for row in rows]
     texts = [row["text"] for row in rows]
-
-    predicted: list[str] = []
-    seconds = 0.0
-    for start in range(0, len(texts), batch_size):
-        chunk = pa.array(texts[start : start + batch_size], type=pa.large_string())
-        began = time.perf_counter()
-        langs, _ = step.predict(chunk)
-        seconds += time.perf_counter() - began
-        predicted.extend(lang.split("_", 1)[0] if three_letter else lang for lang in langs)
+    predicted, _, seconds = predict_in_batches(step, texts, batch_size)
+    if three_letter:
+        predicted = [lang.split("_", 1)[0] for lang in predicted]
     per_language = accuracy_by_language(gold, predicted)
     supported = {language for language in per_language if language in label_space}
     return LidEvaluation(
@@ -110,6 +110,45 @@ def evaluate_labelled_jsonl(
         seconds=seconds,
         unsupported=sorted(set(per_language) - supported),
     )
+
+
+def read_labelled_jsonl(path: str | Path, split: str | None = None) -> list[dict]:
+    """The rows of a labelled JSONL file, all or one part of them ("dev", "held_out")."""
+    if split not in (None, "dev", "held_out"):
+        raise ValueError(f"split must be 'dev' or 'held_out', not {split!r}")
+    with open(path, encoding="utf-8") as handle:  # not splitlines(): texts may hold U+2028
+        rows = [json.loads(line) for line in handle if line.strip()]
+    if split is not None:
+        rows = [row for row in rows if held_out(row["id"]) == (split == "held_out")]
+    return rows
+
+
+def output_languages(step: LanguageID) -> tuple[set[str], bool]:
+    """The languages ``step`` can output, and whether they are GlotLID-style 639-3 codes."""
+    if step.method == "ensemble":
+        ensemble = load_ensemble(step.model, step.model_sha256, step.download)
+        return set().union(*ensemble.supported.values()), False
+    model = load_fasttext_model(step.model, step.model_sha256, step.download)
+    labels = {label.removeprefix("__label__") for label in model.get_labels()}
+    three_letter = any("_" in label for label in labels)
+    return ({label.split("_", 1)[0] for label in labels} if three_letter else labels), three_letter
+
+
+def predict_in_batches(
+    step: LanguageID, texts: Sequence[str], batch_size: int = 4096
+) -> tuple[list[str], list[float], float]:
+    """Labels, scores and the seconds the step's predictions took (CPU time)."""
+    langs: list[str] = []
+    scores: list[float] = []
+    seconds = 0.0
+    for start in range(0, len(texts), batch_size):
+        chunk = pa.array(texts[start : start + batch_size], type=pa.large_string())
+        began = time.process_time()
+        batch_langs, batch_scores = step.predict(chunk)
+        seconds += time.process_time() - began
+        langs.extend(batch_langs)
+        scores.extend(float(score) for score in batch_scores)
+    return langs, scores, seconds
 
 
 def _gold_label(row: dict, three_letter: bool) -> str:
