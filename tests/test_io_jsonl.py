@@ -137,7 +137,9 @@ def test_corrupted_zstd_frame_and_trailing_garbage(tmp_path: Path) -> None:
     garbled[len(garbled) // 2 : len(garbled) // 2 + 64] = b"\xff" * 64
     path.write_bytes(bytes(garbled))
     documents, counts, _ = read_source(JsonlReader(), [str(path)])
-    assert counts["jsonl:corrupt_stream"] == 1
+    # the frame fails its checksum: none of it is trusted, each decoded line is counted
+    assert documents == []
+    assert counts["jsonl:corrupt_stream"] >= 1
 
 
 def test_not_gzip_at_all(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ from gristmill.io.archive_stream import (
     iter_arc_records,
     iter_warc_records,
 )
-from gristmill.io.base import Reader, ReaderCounts, Shard, open_binary
+from gristmill.io.base import Reader, ReaderCounts, Shard, input_problem, open_binary
 from gristmill.io.html import (
     HTML_MEDIA_TYPES,
     UNKNOWN_MEDIA_TYPES,
@@ -131,6 +131,11 @@ class WarcReader(Reader):
         builder = BatchBuilder(shard.source, shard.name, self.batch_docs, self.batch_bytes)
         ordinals = itertools.count()  # running over the shard's files: ordinals never repeat
         for url in shard.paths:
+            problem = input_problem(url)
+            if problem is not None:
+                counts["records"] += 1
+                counts.skip(f"{self.format}:{problem}", url, next(ordinals))
+                continue
             with open_binary(url, compression=None) as raw:
                 stream = ArchiveStream(raw)
                 head = stream.peek_head(4096)
@@ -140,16 +145,21 @@ class WarcReader(Reader):
                     arc = not is_warc_start(head) and is_arc_start(head)
                 else:  # damaged from its first byte: the name is all there is to go by
                     arc = url.endswith((".arc", ".arc.gz"))
-                iter_records = iter_arc_records if arc else iter_warc_records
-                records = iter_records(stream, counts, self.format, ordinals)
+                if arc:
+                    records = iter_arc_records(stream, counts, self.format, ordinals, url)
+                else:
+                    records = iter_warc_records(
+                        stream, counts, self.format, ordinals, url, self.max_payload_bytes
+                    )
                 to_payload = _arc_payload if arc else _warc_payload
                 for ordinal, record in records:
                     counts["records"] += 1
                     outcome = to_payload(record)
+                    record_url = outcome.url if isinstance(outcome, HttpPayload) else None
                     if isinstance(outcome, HttpPayload):
                         outcome = self._document(outcome)
                     if isinstance(outcome, str):
-                        counts[f"{self.format}:{outcome}"] += 1
+                        counts.skip(f"{self.format}:{outcome}", url, ordinal, record_url)
                         continue
                     batch = builder.add(ordinal, *outcome)
                     if batch is not None:

@@ -11,7 +11,9 @@ Files are plain, gzip or zstd, and damage is counted and skipped as
 
 Skipped records, counted under ``wet:<reason>``: ``warcinfo`` and any other record type
 by its name, ``empty_text``, ``too_large`` (over ``max_text_bytes``), ``truncated``,
-``corrupt_stream`` and ``corrupt_record``.
+``corrupt_stream`` and ``corrupt_record`` (also a record whose Content-Length overruns
+into the next one, or whose block fails its ``WARC-Block-Digest``), ``not_a_file`` and
+``unreadable`` (one per input file).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pydantic import Field
 
 from gristmill.documents import BatchBuilder
 from gristmill.io.archive_stream import ArchiveStream, iter_warc_records
-from gristmill.io.base import Reader, ReaderCounts, Shard, open_binary
+from gristmill.io.base import Reader, ReaderCounts, Shard, input_problem, open_binary
 from gristmill.io.warc import record_type_name
 
 
@@ -44,16 +46,24 @@ class WetReader(Reader):
         builder = BatchBuilder(shard.source, shard.name, self.batch_docs, self.batch_bytes)
         ordinals = itertools.count()  # running over the shard's files: ordinals never repeat
         for url in shard.paths:
+            problem = input_problem(url)
+            if problem is not None:
+                counts["records"] += 1
+                counts.skip(f"{self.format}:{problem}", url, next(ordinals))
+                continue
             with open_binary(url, compression=None) as raw:
                 stream = ArchiveStream(raw)
                 if not stream.peek_head(1) and not stream.damaged:
                     continue  # an empty file holds no records
-                records = iter_warc_records(stream, counts, self.format, ordinals)
+                records = iter_warc_records(
+                    stream, counts, self.format, ordinals, url, self.max_text_bytes
+                )
                 for ordinal, record in records:
                     counts["records"] += 1
                     outcome = self._document(record)
                     if isinstance(outcome, str):
-                        counts[f"{self.format}:{outcome}"] += 1
+                        record_url = record.headers.get("WARC-Target-URI")
+                        counts.skip(f"{self.format}:{outcome}", url, ordinal, record_url)
                         continue
                     batch = builder.add(ordinal, *outcome)
                     if batch is not None:
