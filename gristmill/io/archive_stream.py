@@ -67,6 +67,8 @@ _EMBEDDED_WARC_LINE = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _TYPE_HEADER = re.compile(rb"(?im)^WARC-Type:")
 _LENGTH_HEADER = re.compile(rb"(?im)^Content-Length:")
+#: header lines, the last one possibly cut anywhere
+_HEADER_LINES = re.compile(rb"(?:[A-Za-z0-9-]+:[^\r\n]*\r?\n)*(?:[A-Za-z0-9-]*(?::[^\r\n]*)?\r?)")
 #: longest WARC header block looked for (real ones are under 2 KiB)
 _MAX_HEADER_BYTES = 1 << 16
 _SCAN_CHUNK = 1 << 20
@@ -386,12 +388,16 @@ def _member_starts_record(
 
 
 def find_embedded_header(data: bytes) -> int | None:
-    """Offset of the first complete WARC record header in ``data`` that starts a line
-    (a ``WARC/x.y`` line, then header lines with ``WARC-Type`` and ``Content-Length``)."""
+    """Offset of the first WARC record header in ``data`` that starts a line: a
+    ``WARC/x.y`` line, then header lines with ``WARC-Type`` and ``Content-Length``, or
+    only header lines (one ``WARC-`` among them) up to the end of ``data``, which cut it."""
     for match in _EMBEDDED_WARC_LINE.finditer(data):
         start = match.start(1)
         end = _HEADER_END.search(data, start, start + _MAX_HEADER_BYTES)
-        if end is None:
+        if end is None:  # a header block cut by the end of the data: header lines only
+            block = data[match.end(1) : start + _MAX_HEADER_BYTES]
+            if _HEADER_LINES.fullmatch(block) and b"WARC-" in block:
+                return start
             continue
         block = data[start : end.start()]
         if _TYPE_HEADER.search(block) and _LENGTH_HEADER.search(block):

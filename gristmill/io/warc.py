@@ -27,10 +27,20 @@ Skipped records, counted under ``warc:<reason>`` (``records`` counts every recor
 - ``truncated``: a record shorter than its Content-Length (the file ends inside it);
 - ``decode_error``: a Content-Encoding that cannot be decoded (unknown, or br without
   brotli installed, or corrupt);
+- ``invalid_utf8``: a page that declares UTF-8 but holds a run of bytes that are not
+  UTF-8 (a damaged span: kept, it would be mojibake or a run of U+FFFD);
+- ``not_a_file`` / ``unreadable``: an input that is not a regular file, or cannot be read;
 - ``empty_payload``; ``empty_text`` / ``short_text``: the extracted text is empty or shorter
   than ``min_text_chars``; ``extract_error``: the extractor raised;
 - ``corrupt_stream`` / ``corrupt_record``: a damaged compressed member, or a record the
   parser rejects (one count per break; reading resumes at the next good record).
+
+A page that declares UTF-8 (HTTP header or ``<meta>``) but has a few scattered invalid
+bytes among valid multi-byte UTF-8 is *repaired*: decoded as UTF-8 with U+FFFD for each
+bad sequence, with ``meta["utf8_replaced"] = true`` (the count of such documents is a
+query on meta), instead of being handed to charset detection, which read such pages as
+cp1252 mojibake (issue 16). A declared-UTF-8 page without any valid multi-byte sequence is
+a mislabel and goes to detection as before.
 
 Records that the crawler itself truncated (``WARC-Truncated``, e.g. CommonCrawl's payload
 limit) are kept: their HTML prefix is good text; ``meta["warc_truncated"]`` says why.
@@ -40,6 +50,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -66,6 +77,7 @@ from gristmill.io.html import (
     UNKNOWN_MEDIA_TYPES,
     Extractor,
     charset_from_content_type,
+    charset_from_meta,
     decode_html,
     extract_text,
     looks_like_html,
@@ -204,7 +216,15 @@ class WarcReader(Reader):
             if not looks_like_html(body):
                 return "non_html"
             mime = "text/html"
-        html, charset = decode_html(body, charset_from_content_type(payload.content_type))
+        http_charset = charset_from_content_type(payload.content_type)
+        utf8 = _declared_utf8_repair(body, http_charset or charset_from_meta(body))
+        if utf8 == "damaged":
+            return "invalid_utf8"
+        if utf8 is not None:
+            html, charset = utf8, "utf-8"
+            payload.meta[UTF8_REPLACED_KEY] = True
+        else:
+            html, charset = decode_html(body, http_charset)
         try:
             text = extract_text(html, self.extractor)
         except ImportError:
@@ -221,6 +241,33 @@ class WarcReader(Reader):
         if payload.status is not None:
             meta["http_status"] = payload.status
         return text, payload.url, meta
+
+
+UTF8_REPLACED_KEY = "utf8_replaced"
+#: this many invalid bytes in a row are a damaged span, not a stray bad byte
+_DAMAGED_RUN = re.compile("\ufffd{4,}")
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def _declared_utf8_repair(body: bytes, declared: str | None) -> str | None:
+    """The repaired text of a page declaring UTF-8 with a few invalid bytes, "damaged" for
+    one with a run of them, None when the page decodes or is not really UTF-8."""
+    if declared != "utf-8":
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return None
+    text = body.decode("utf-8", errors="replace")
+    valid_multibyte = len(_NON_ASCII.findall(text))
+    if valid_multibyte == 0:
+        return None  # a mislabelled single-byte page: detection decodes it
+    if len(_DAMAGED_RUN.findall(text)) > body.count(b"\xef\xbf\xbd" * 4):
+        return "damaged"
+    replaced = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
+    return text if replaced <= valid_multibyte else None
 
 
 def _warc_payload(record: WarcRecord) -> HttpPayload | str:
