@@ -16,6 +16,7 @@ import json
 import os
 import random
 import threading
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -366,3 +367,78 @@ def test_read_stage_skips_are_written_to_rejected_without_text(tmp_path: Path) -
     assert all(json.loads(r["meta"])["path"] == str(folder / "a.jsonl") for r in rows)
     assert sum(read_stats["removed"].values()) == len(rows)
     assert read_stats["docs_in"] == read_stats["docs_out"] + len(rows)
+
+
+def silent_flip(member: bytes) -> bytes:
+    """``member`` with one byte of its deflate data changed so that it still decodes to its
+    full length without a decoder error: only the CRC32 at its end tells."""
+    for position in range(len(member) // 2, len(member) - 8):
+        for mask in (0x01, 0x10, 0x80):
+            damaged = bytearray(member)
+            damaged[position] ^= mask
+            decoder = zlib.decompressobj(31)
+            try:
+                out = decoder.decompress(bytes(damaged[:-8]))
+                decoder.decompress(bytes(damaged[-8:]))
+            except zlib.error as error:
+                if "incorrect data check" in str(error) and out and out != gzip.decompress(member):
+                    return bytes(damaged)
+                continue
+    raise AssertionError("no silent flip found")
+
+
+def big_responses() -> list[bytes]:
+    """Three pages whose gzip members are larger than one decoding step (16 KiB)."""
+    rnd = random.Random(11)
+    words = ["mill", "wheel", "grain", "flour", "hopper", "stone", "river", "sluice"]
+    pages = [" ".join(rnd.choice(words) + str(rnd.randrange(999)) for _ in range(8_000)) for _ in range(3)]  # fmt: skip
+    return [
+        warc_record(
+            "response",
+            i,
+            http_response(f"<html><body><p>{text}</p></body></html>".encode()),
+            f"http://m/{i}",
+            **HTTP,
+        )  # fmt: skip
+        for i, text in enumerate(pages)
+    ]
+
+
+def test_flipped_bytes_in_a_warc_gzip_member_keep_no_garbled_page(tmp_path: Path) -> None:
+    records = big_responses()
+    clean = {
+        d["url"]: d["text"]
+        for d in read_source(WarcReader(), [str(write_plain(tmp_path, records))])[0]
+    }
+    members = [gzip_member(record) for record in records]
+    for name, data in (
+        ("per-record", members[0] + silent_flip(members[1]) + members[2]),
+        ("whole-file", silent_flip(gzip_member(b"".join(records)))),
+    ):
+        path = tmp_path / f"{name}.warc.gz"
+        path.write_bytes(data)
+        documents, counts = read_source(WarcReader(), [str(path)])[:2]
+        assert all(clean[d["url"]] == d["text"] for d in documents), name
+        assert counts["warc:corrupt_stream"] >= 1
+    assert [
+        d["url"] for d in read_source(WarcReader(), [str(tmp_path / "per-record.warc.gz")])[0]
+    ] == ["http://m/0", "http://m/2"]
+
+
+def write_plain(folder: Path, records: list[bytes]) -> Path:
+    path = folder / "clean.warc"
+    path.write_bytes(b"".join(records))
+    return path
+
+
+def test_wet_record_with_a_run_of_bad_bytes_is_skipped(tmp_path: Path) -> None:
+    texts = [b"A clean page about mills.", b"Flipped: " + bytes(range(0xF8, 0x100)) + b" end", "Un moulin \xe0 eau.".encode() + b"\xff"]  # fmt: skip
+    records = [
+        warc_record("conversion", i, t, f"http://m/{i}", Content_Type="text/plain")
+        for i, t in enumerate(texts)
+    ]
+    path = tmp_path / "runs.wet"
+    path.write_bytes(b"".join(records))
+    documents, counts = read_source(WetReader(), [str(path)])[:2]
+    assert [d["url"] for d in documents] == ["http://m/0", "http://m/2"]  # a stray byte stays
+    assert counts["wet:invalid_utf8"] == 1

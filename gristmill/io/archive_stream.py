@@ -22,7 +22,10 @@ skipped. An overrun record is counted once as ``corrupt_record`` (or under the r
 reader gave it, when it was too large to read) and reading resumes exactly at the embedded
 header, which is then read once (issue 16, D6/D7). A record carrying a
 ``WARC-Block-Digest`` whose block does not match it is ``corrupt_record`` too: in a plain
-file that is the only sign of flipped bytes.
+file that is the only sign of flipped bytes. In a compressed file a record is handed on
+only once the member holding it has passed its check (decoding ahead to the member's end,
+at most four payload limits: a whole-file gzip larger than that is handed on unverified),
+since a flipped bit in deflate data decodes into garbage that only the CRC reveals.
 
 ARC files (the Internet Archive's pre-WARC format, which FastWARC does not read) go to
 warcio on the raw file: its per-member gzip reading tolerates ARC headers whose length
@@ -119,6 +122,8 @@ class ArchiveStream(io.RawIOBase):
         # (decoded offset, file offset) of member starts; of resume points when plain
         self._members: deque[tuple[int, int]] = deque(maxlen=_MEMBER_MEMORY)
         self._resume_floor = 0
+        #: decoded offset up to which every member has passed its check
+        self._verified_to = 0
         self._zstd = zstandard.ZstdDecompressor()
         if self._pending.startswith(GZIP_MAGIC):
             self.kind = "gzip"
@@ -187,12 +192,13 @@ class ArchiveStream(io.RawIOBase):
         except (zlib.error, zstandard.ZstdError):
             self._damage(self._member_offset)
             return
-        if decoder.eof:
-            self._decoder = None
         consumed = len(piece) - len(left)
         self._pending_at += consumed
         self._raw_offset += consumed
         self._out += chunk
+        if decoder.eof:  # the member's check (gzip CRC32, zstd checksum when written) passed
+            self._decoder = None
+            self._verified_to = self._handed + len(self._out)
 
     def _start_member(self) -> bool:
         """Begin the next gzip member or zstd frame; False at the end or on damage."""
@@ -272,6 +278,18 @@ class ArchiveStream(io.RawIOBase):
         if self.kind == "plain":
             self._members.append((self._handed, candidate))
         return True
+
+    def verified(self, offset: int, max_ahead: int) -> bool | None:
+        """Whether the member holding decoded ``offset`` passed its check: decodes ahead
+        (buffered, not handed out) to that member's end. True for a plain file; None when
+        the member ends more than ``max_ahead`` bytes further (a whole-file gzip)."""
+        if self.kind == "plain":
+            return True
+        while self._verified_to <= offset and not self._eof and len(self._out) < max_ahead:
+            self._fill()
+        if self._verified_to > offset:
+            return True
+        return False if self._eof else None
 
     def seek_decoded(self, offset: int) -> None:
         """Continue reading at decoded ``offset`` (not before the last member remembered):
@@ -469,11 +487,15 @@ def iter_warc_records(
             ):  # fmt: skip
                 ordinal = next(ordinals)
                 problem = _block_problem(record, body_limit)
+                if problem is None and stream.verified(record.stream_pos, 4 * body_limit) is False:
+                    problem = "corrupt_stream", "its compressed member fails its check"
                 if problem is not None:
                     reason, detail = problem
                     counts["records"] += 1
                     url = record.headers.get("WARC-Target-URI")
                     counts.skip(f"{fmt}:{reason}", path, ordinal, url, detail)
+                    if reason == "corrupt_stream":
+                        break  # counted again below as the break it is
                     if reason == "corrupt_record":
                         overrun_from = record.stream_pos
                         break
