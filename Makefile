@@ -1,11 +1,14 @@
 # make demo   — build a small corpus from this Python installation and run the demo preset
 # make test   — ruff + the test suite (creates .venv with the test extras if missing)
 # make bench  — benchmarks against peers (datatrove, ...) in a separate .venv-bench
+# make fuzz   — every reader on truncated, bit-flipped and spliced inputs (minutes; not in CI)
 PYTHON ?= python3
 VENV ?= .venv
 BENCH_VENV ?= .venv-bench
 
-.PHONY: demo test lint bench clean kenlm-tools
+.PHONY: demo test lint bench fuzz clean kenlm-tools
+FUZZ_CASES ?= 1000
+FUZZ_SEED ?= 0
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +24,9 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(VENV)/bin/python -m pytest -q
+
+fuzz: $(VENV)/.installed
+	$(VENV)/bin/python -m tests.fuzz_readers --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)

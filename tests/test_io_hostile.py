@@ -442,3 +442,50 @@ def test_wet_record_with_a_run_of_bad_bytes_is_skipped(tmp_path: Path) -> None:
     documents, counts = read_source(WetReader(), [str(path)])[:2]
     assert [d["url"] for d in documents] == ["http://m/0", "http://m/2"]  # a stray byte stays
     assert counts["wet:invalid_utf8"] == 1
+
+
+def test_zip_with_a_name_flagged_utf8_that_is_not(tmp_path: Path) -> None:
+    """Found by the fuzz tier: a flipped flag bit made zipfile raise UnicodeDecodeError."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("repo/café.py", "x = 1\n")  # a non-ASCII name: flagged UTF-8
+        archive.writestr("repo/ok.py", "y = 2\n")
+    data = buffer.getvalue().replace("café".encode(), b"caf\x9a\x9a")
+    path = tmp_path / "names.zip"
+    path.write_bytes(data)
+    documents, counts = read_source(CodeReader(), [str(path)])[:2]
+    assert counts["code:corrupt_archive"] == 1
+
+
+def test_arrow_file_with_invalid_utf8_in_its_text_data(tmp_path: Path) -> None:
+    """Found by the fuzz tier: Arrow IPC reading does not validate, so a flipped byte in a
+    string buffer raised UnicodeDecodeError (and damaged offsets segfaulted) later on."""
+    from gristmill.io.columnar import ArrowReader
+
+    table = pa.table({"text": [f"arrow document number {i}" for i in range(100)]})
+    buffer = io.BytesIO()
+    with pa.ipc.new_file(buffer, table.schema) as writer:
+        writer.write_table(table, max_chunksize=50)
+    data = buffer.getvalue().replace(b"number 77", b"number \xff7")
+    path = tmp_path / "flipped.arrow"
+    path.write_bytes(data)
+    documents, counts = read_source(ArrowReader(), [str(path)])[:2]
+    assert len(documents) == 50  # the first batch; the damaged one is counted
+    assert counts["arrow:corrupt_file"] == 1
+
+
+def test_flip_that_makes_a_gzip_member_look_cut(tmp_path: Path) -> None:
+    """Found by the fuzz tier: bytes flipped near the end of a member desynchronise the
+    decoder, which then eats the rest of the file as garbage without an error."""
+    lines = [json.dumps({"text": f"Fixture document {i} about mills."}).encode() for i in range(200)]  # fmt: skip
+    packed = bytearray(gzip.compress(b"\n".join(lines) + b"\n", mtime=0))
+    for index in range(len(packed) - 70, len(packed)):
+        packed[index] ^= 0xFF
+    path = tmp_path / "tail.jsonl.gz"
+    path.write_bytes(bytes(packed))
+    documents, counts = read_source(JsonlReader(), [str(path)])[:2]
+    originals = {json.loads(line)["text"] for line in lines}
+    assert all(d["text"] in originals for d in documents)
+    assert counts["jsonl:corrupt_stream"] >= 1

@@ -121,7 +121,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _TAR_ERRORS: tuple[type[BaseException], ...] = (tarfile.TarError, CorruptStream, EOFError, OSError)
 _ZIP_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError, NotImplementedError,
-    RuntimeError,
+    RuntimeError, ValueError,  # ValueError: a name flagged UTF-8 that is not (fuzz tier)
 )  # fmt: skip
 _ZIP_TYPE_MASK = 0o170000
 _ZIP_REGULAR = 0o100000

@@ -14,7 +14,9 @@ arbitrary columns).
 Skipped rows, counted under ``<format>:<reason>`` (format ``parquet`` or ``arrow``):
 ``missing_text`` (null text), ``empty_text`` (empty or whitespace only), ``invalid_utf8``
 (a binary text column whose value is not UTF-8), ``corrupt_file`` (a file Arrow cannot
-decode: counted once, and once in ``records``; the rows decoded before are kept),
+decode, or a record batch that fails Arrow's full validation — offsets, UTF-8 — which
+a flipped byte in an IPC file produces and which would otherwise crash or segfault the
+mapping: counted once, and once in ``records``; the rows decoded before are kept),
 ``schema_mismatch`` (a file whose text column is absent or not of a text type: the file is
 quarantined — counted once, with its columns in the rejected row's ``meta.detail`` — and
 the other files are read; issue 16), ``not_a_file`` and ``unreadable`` (see
@@ -76,6 +78,12 @@ class ColumnarReader(FieldMapping):
                     except StopIteration:
                         break
                     except _DECODE_ERRORS as error:
+                        self._count_file(counts, "corrupt_file", url, row, str(error))
+                        row += 1
+                        break
+                    try:  # damaged offsets or UTF-8 would crash (or segfault) the mapping
+                        batch.validate(full=True)
+                    except pa.ArrowInvalid as error:
                         self._count_file(counts, "corrupt_file", url, row, str(error))
                         row += 1
                         break

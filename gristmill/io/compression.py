@@ -10,8 +10,10 @@ the task on the same input). Damage inside a unit (gzip member, bz2/xz stream, z
 frame) is mostly reported only by the unit's final check, after its garbage was decoded:
 so a compressed file is first decoded once without keeping anything
 (:func:`find_damage`, one extra decompression per compressed file), and the content is
-then handed out only up to the start of the unit that fails (or up to the cut of a
-truncated file), never the garbage (issue 16, D8). Lines are split on ``\\n`` in C over 1 MiB
+then handed out only up to the start of the unit that fails or that the file ends inside,
+never the garbage (issue 16, D8). A cut single-member ``.gz`` thus gives no documents
+(each decoded line counted): a file written as many members (bgzip, ``pigz --independent``,
+per-record WARC) loses only its last one. Lines are split on ``\\n`` in C over 1 MiB
 chunks, with a cap on the length of one line so that a file without newlines cannot
 exhaust memory.
 """
@@ -70,7 +72,7 @@ class CorruptStream(Exception):
         super().__init__(message)
         self.damaged_lines = damaged_lines
         #: decoded bytes before the damage that can be trusted: up to the start of the
-        #: unit that failed its check, or up to the cut of a truncated file
+        #: unit that failed its check or that the file ends inside
         self.verified_bytes = verified_bytes
 
 
@@ -101,8 +103,10 @@ def find_damage(url: str) -> Damage | None:
     A bit flip inside a deflate stream is usually decoded into garbage without complaint
     until the member's CRC is checked at its end (measured: a 64-byte flip 1.5 MB before
     the end of a 2 MB member is reported only at the CRC). So no byte of a unit that fails
-    its check can be trusted; this pass finds the last verified unit. A file cut inside a
-    unit is different: the bytes decoded before the cut are genuine, and are kept.
+    its check can be trusted; this pass finds the last verified unit. A unit that the file
+    ends inside is not trusted either: a flipped byte can desynchronise the decoder so
+    that it eats the rest of the input as garbage without an error, which looks exactly
+    like a cut (found by the fuzz tier).
     """
     codec = codec_of(url)
     if codec is None:
@@ -283,8 +287,10 @@ def _unit_chunks(url: str, codec: str, chunk_bytes: int) -> Iterator[tuple[bytes
                 data = bytes(decoder.unused_data)
                 decoder = None
     if decoder is not None:
-        message = f"{url}: the file ends inside a compressed unit (truncated)"
-        raise CorruptStream(message, verified_bytes=decoded)
+        # a cut and a flipped byte that desynchronises the decoder until the input runs
+        # out look the same (found by the fuzz tier): the unfinished unit is not trusted
+        message = f"{url}: the file ends inside a compressed unit (truncated or damaged)"
+        raise CorruptStream(message, verified_bytes=unit_start)
 
 
 _MAGIC = {
