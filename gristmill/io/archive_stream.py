@@ -409,7 +409,12 @@ def find_embedded_header(data: bytes) -> int | None:
     """Offset of the first WARC record header in ``data`` that starts a line: a
     ``WARC/x.y`` line, then header lines with ``WARC-Type`` and ``Content-Length``, or
     only header lines (one ``WARC-`` among them) up to the end of ``data``, which cut it."""
-    for match in _EMBEDDED_WARC_LINE.finditer(data):
+    position = data.find(b"WARC/")
+    while position >= 0:
+        match = _EMBEDDED_WARC_LINE.match(data, max(position - 1, 0))
+        position = data.find(b"WARC/", position + 1)
+        if match is None:
+            continue
         start = match.start(1)
         end = _HEADER_END.search(data, start, start + _MAX_HEADER_BYTES)
         if end is None:  # a header block cut by the end of the data: header lines only
