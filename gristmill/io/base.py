@@ -181,9 +181,7 @@ def input_problem(url: str) -> str | None:
     if not isinstance(fs, LocalFileSystem):
         try:
             kind = fs.info(path).get("type")
-        except PermissionError:
-            return UNREADABLE
-        except OSError:
+        except OSError:  # PermissionError, or gone since the listing
             return UNREADABLE
         return None if kind in ("file", None) else NOT_A_FILE
     try:
