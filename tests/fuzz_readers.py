@@ -9,7 +9,7 @@ test fixtures, and each case checks what a run relies on:
   against a hang, not a timing assertion);
 - accounting: ``records == documents + skips``, one recorded skip (a ``rejected/`` row) per
   counted skip, and no id shared by two documents or by a document and a skip;
-- no kept document holds WARC or HTTP header lines, or a run of U+FFFD, that the clean
+- no kept document holds WARC, ARC or HTTP header lines, or a run of U+FFFD, that the clean
   input's documents do not hold;
 - inputs whose format checks its content (gzip, bz2, xz, zstd with a checksum), when
   truncated or bit-flipped, keep only documents that the clean input gives too: garbage
@@ -57,7 +57,8 @@ from gristmill.io.wet import WetReader
 SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 CASE_TIMEOUT_S = 120
 HEADER_LINE = re.compile(
-    r"(?m)^(?:WARC/\d+\.\d+\r?$|WARC-(?:Type|Record-ID|Target-URI|Date):|HTTP/1\.[01] \d{3} )"
+    r"(?m)^(?:WARC/\d+\.\d+\r?$|WARC-(?:Type|Record-ID|Target-URI|Date):|HTTP/1\.[01] \d{3} "
+    r"|\S+ \S+ \d{14} \S+ \d+\r?$)"  # the last: an ARC header line
 )
 REPLACEMENT_RUN = re.compile("\ufffd{4,}")
 READERS: dict[str, Callable[[], Reader]] = {
@@ -105,6 +106,7 @@ def fixture_seeds() -> list[Seed]:
         Seed("warc", "crawl.warc", b"".join(crawl)),
         Seed("warc", "crawl.warc.gz", b"".join(map(gzip_member, crawl))),
         Seed("warc", "mills.arc.gz", arc_file()),
+        Seed("warc", "mills.arc", gzip.decompress(arc_file())),
         Seed("wet", "crawl.warc.wet", b"".join(wet)),
         Seed("wet", "crawl.warc.wet.gz", b"".join(map(gzip_member, wet))),
         *jsonl_seeds("fixture", jsonl),
@@ -145,7 +147,7 @@ def shared_seeds(shared: Path) -> list[Seed]:
     for path in sorted((web / "warc").glob("*/*")):
         if path.suffix in (".gz", ".warc") and ".wat" not in path.name and path.stat().st_size < 300_000:  # fmt: skip
             seeds.append(Seed("warc", path.name, path.read_bytes()))
-            if path.name.endswith(".warc.gz"):  # the same records, uncompressed
+            if path.name.endswith((".warc.gz", ".arc.gz")):  # the same records, uncompressed
                 seeds.append(Seed("warc", path.name[:-3], gzip.decompress(path.read_bytes())))
     for path in sorted((web / "wet").glob("*/*wet*")):
         seeds.append(Seed("wet", path.name, path.read_bytes()))
@@ -216,14 +218,16 @@ def splice(data: bytes, rnd: random.Random, donors: list[Seed]) -> bytes:
 
 
 def edit_length(data: bytes, rnd: random.Random, donors: list[Seed]) -> bytes:
-    """Change one WARC Content-Length (an overrun or underrun, by a little or by 2 GB)."""
-    lengths = list(re.finditer(rb"Content-Length: (\d+)", data))
+    """Change one WARC Content-Length or ARC header length (an overrun or underrun, by a
+    little or by 2 GB)."""
+    lengths = list(re.finditer(rb"Content-Length: (\d+)|\d{14} \S+ (\d+)\n", data))
     if not lengths:
         return bitflip(data, rnd, donors)
     match = rnd.choice(lengths)
-    value = int(match.group(1))
+    group = 1 if match.group(1) is not None else 2
+    value = int(match.group(group))
     new = rnd.choice([value + rnd.randint(1, 6000), max(0, value - rnd.randint(1, 500)), 2_000_000_000])  # fmt: skip
-    return data[: match.start(1)] + str(new).encode() + data[match.end(1) :]
+    return data[: match.start(group)] + str(new).encode() + data[match.end(group) :]
 
 
 MUTATIONS: dict[str, Callable[[bytes, random.Random, list[Seed]], bytes]] = {

@@ -489,3 +489,30 @@ def test_flip_that_makes_a_gzip_member_look_cut(tmp_path: Path) -> None:
     originals = {json.loads(line)["text"] for line in lines}
     assert all(d["text"] in originals for d in documents)
     assert counts["jsonl:corrupt_stream"] >= 1
+
+
+def test_plain_arc_record_that_overruns(tmp_path: Path) -> None:
+    from tests.test_io_warc import arc_file
+
+    def record(url: str, block: bytes, extra: int = 0) -> bytes:
+        return f"{url} 192.0.2.7 20080430204825 text/html {len(block) + extra}\n".encode() + block + b"\n"  # fmt: skip
+
+    filedesc = b"1 0 InternetArchive\nURL IP-address Archive-date Content-type Archive-length\n"
+    records = [
+        f"filedesc://m.arc 0.0.0.0 20080430204825 text/plain {len(filedesc)}\n".encode()
+        + filedesc
+        + b"\n",  # fmt: skip
+        record("http://m/1", http_response(page("first mill page")), extra=300),
+        record("http://m/2", http_response(page("second wheat page"))),
+        record("http://m/3", http_response(page("third sail page"))),
+    ]
+    path = tmp_path / "over.arc"
+    path.write_bytes(b"".join(records))
+    documents, counts = read_source(WarcReader(), [str(path)])[:2]
+    assert [d["url"] for d in documents] == ["http://m/2", "http://m/3"]
+    assert counts["warc:corrupt_record"] == 1
+    # the same reader on an intact plain ARC finds no overrun
+    (tmp_path / "intact.arc").write_bytes(gzip.decompress(arc_file()))
+    documents, counts = read_source(WarcReader(), [str(tmp_path / "intact.arc")])[:2]
+    assert [d["url"] for d in documents] == ["http://mills.example/dunster"]
+    assert "warc:corrupt_record" not in counts

@@ -20,7 +20,8 @@ record header — a ``WARC/x.y`` line followed by a header block with ``WARC-Typ
 (read into memory, then re-read by the reader), larger ones are scanned while they are
 skipped. An overrun record is counted once as ``corrupt_record`` (or under the reason its
 reader gave it, when it was too large to read) and reading resumes exactly at the embedded
-header, which is then read once (issue 16, D6/D7). A record carrying a
+header, which is then read once (issue 16, D6/D7); the same holds for a plain ARC file's
+records and the next ARC header line. A record carrying a
 ``WARC-Block-Digest`` whose block does not match it is ``corrupt_record`` too: in a plain
 file that is the only sign of flipped bytes. In a compressed file a record is handed on
 only once the member holding it has passed its check (decoding ahead to the member's end,
@@ -528,13 +529,52 @@ def iter_warc_records(
         last_good = stream.tell()
 
 
+#: an ARC v1 record header line inside another record's content: URL, IP, date, type, length
+_EMBEDDED_ARC_HEADER = re.compile(rb"\n(\S+ \S+ \d{14} \S+ \d+\r?\n)")
+
+
+def _arc_content_overruns(record: Any, body_limit: int) -> bool:
+    """Read a plain ARC record's content (keeping up to ``body_limit + 1`` bytes for the
+    reader, scanning the rest); True when it holds the next record's header line."""
+    content = record.raw_stream.read(body_limit + 1)
+    overruns = _EMBEDDED_ARC_HEADER.search(content) is not None
+    tail = content[-_MAX_HEADER_BYTES:]
+    while not overruns and (data := record.raw_stream.read(_SCAN_CHUNK)):
+        overruns = _EMBEDDED_ARC_HEADER.search(tail + data) is not None
+        tail = (tail + data)[-_MAX_HEADER_BYTES:]
+    record.raw_stream = io.BytesIO(content)
+    return overruns
+
+
+def _find_arc_header(raw: BinaryIO, record_offset: int) -> int | None:
+    """File offset of the first ARC header line after the one at ``record_offset``."""
+    position = record_offset
+    while True:
+        raw.seek(position)
+        block = raw.read(_SCAN_CHUNK + _MAX_HEADER_BYTES)
+        match = _EMBEDDED_ARC_HEADER.search(block)
+        if match is not None:
+            return position + match.start(1)
+        if len(block) <= _SCAN_CHUNK:
+            return None
+        position += _SCAN_CHUNK
+
+
 def iter_arc_records(
-    stream: ArchiveStream, counts: ReaderCounts, fmt: str, ordinals: Iterator[int], path: str
+    stream: ArchiveStream,
+    counts: ReaderCounts,
+    fmt: str,
+    ordinals: Iterator[int],
+    path: str,
+    body_limit: int,
 ) -> Iterator[tuple[int, Any]]:
     """``(ordinal, record)`` for every ARC record, as warcio's WARC-converted records.
 
     warcio reads the raw file (gzip member by member) from the stream's file; a gzip
-    member it cannot read is counted as ``corrupt_stream`` and skipped by resync.
+    member it cannot read is counted as ``corrupt_stream`` and skipped by resync. In a
+    plain ARC file a record whose length overruns into the next record's header line is
+    ``corrupt_record`` and reading resumes at that line (as for WARC; a gzip member bounds
+    an overrun by itself).
     """
     raw = stream.raw
     source: Any = stream if stream.kind == "zstd" else raw
@@ -544,15 +584,28 @@ def iter_arc_records(
             raw.seek(start)
         iterator = WarcioArchiveIterator(source, arc2warc=True)
         last_good = start
+        overrun_at = None
         try:
             for record in iterator:
-                yield next(ordinals), record
+                ordinal = next(ordinals)
+                record_offset = start + iterator.offset  # get_record_offset() would consume it
+                if stream.kind == "plain" and _arc_content_overruns(record, body_limit):
+                    counts["records"] += 1
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    detail = "its length runs into the next record's header line"
+                    counts.skip(f"{fmt}:corrupt_record", path, ordinal, url, detail)
+                    overrun_at = _find_arc_header(raw, record_offset)
+                    break
+                yield ordinal, record
                 last_good = start + iterator.get_record_offset()
         except PARSE_ERRORS:
             reason = "corrupt_record" if stream.kind == "plain" else "corrupt_stream"
             _count_break(counts, fmt, reason, ordinals, path)
         else:
-            return
+            if overrun_at is None:
+                return
+            start = overrun_at
+            continue
         if stream.kind != "gzip":
             return
         candidate = find_record_start(

@@ -158,7 +158,9 @@ class WarcReader(Reader):
                 else:  # damaged from its first byte: the name is all there is to go by
                     arc = url.endswith((".arc", ".arc.gz"))
                 if arc:
-                    records = iter_arc_records(stream, counts, self.format, ordinals, url)
+                    records = iter_arc_records(
+                        stream, counts, self.format, ordinals, url, self.max_payload_bytes
+                    )
                 else:
                     records = iter_warc_records(
                         stream, counts, self.format, ordinals, url, self.max_payload_bytes
