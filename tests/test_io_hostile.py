@@ -516,3 +516,14 @@ def test_plain_arc_record_that_overruns(tmp_path: Path) -> None:
     documents, counts = read_source(WarcReader(), [str(tmp_path / "intact.arc")])[:2]
     assert [d["url"] for d in documents] == ["http://mills.example/dunster"]
     assert "warc:corrupt_record" not in counts
+
+
+def test_damage_check_of_a_bomb_stops_at_the_reader_limit(tmp_path: Path) -> None:
+    from gristmill.io.compression import find_damage
+
+    path = tmp_path / "bomb.txt.gz"
+    path.write_bytes(gzip.compress(b"\0" * 50_000_000, mtime=0)[:-8])  # cut: damaged
+    assert find_damage(str(path)) is not None
+    assert find_damage(str(path), max_bytes=1_000_000) is None  # not decoded to the end
+    documents, counts = read_source(BookReader(max_bytes=1_000_000), [str(path)])[:2]
+    assert documents == [] and counts["books:oversized"] == 1

@@ -97,7 +97,7 @@ class Damage:
     message: str
 
 
-def find_damage(url: str) -> Damage | None:
+def find_damage(url: str, max_bytes: int | None = None) -> Damage | None:
     """Decode ``url`` once, keeping nothing, and say where it is damaged (None: intact).
 
     A bit flip inside a deflate stream is usually decoded into garbage without complaint
@@ -106,30 +106,39 @@ def find_damage(url: str) -> Damage | None:
     its check can be trusted; this pass finds the last verified unit. A unit that the file
     ends inside is not trusted either: a flipped byte can desynchronise the decoder so
     that it eats the rest of the input as garbage without an error, which looks exactly
-    like a cut (found by the fuzz tier).
+    like a cut (found by the fuzz tier). With ``max_bytes``, the check stops there (a
+    caller that reads no further than that need not know about damage beyond it).
     """
     codec = codec_of(url)
     if codec is None:
         return None
     unit_from = 0
     unit_lines = 0
+    decoded = 0
     try:
         for chunk, unit_start in _unit_chunks(url, codec, CHUNK_BYTES):
             if unit_start != unit_from:
                 unit_from, unit_lines = unit_start, 0
             unit_lines += chunk.count(b"\n")
+            decoded += len(chunk)
+            if max_bytes is not None and decoded > max_bytes:
+                return None
     except CorruptStream as error:
         damaged_lines = unit_lines if error.verified_bytes == unit_from else 0
         return Damage(error.verified_bytes, damaged_lines, str(error))
     return None
 
 
-def iter_chunks(url: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
+def iter_chunks(
+    url: str, chunk_bytes: int = CHUNK_BYTES, max_bytes: int | None = None
+) -> Iterator[bytes]:
     """Yield the decompressed content of ``url`` in chunks of about ``chunk_bytes``.
 
     Only verified content is yielded: a compressed file is checked first
     (:func:`find_damage`), then decoded up to the start of its first damaged unit, where
     :class:`CorruptStream` is raised. The chunks yielded before that point are good data.
+    A caller that stops reading after ``max_bytes`` says so, and the check stops there
+    too (a decompression bomb is not decoded to its end).
     """
     codec = codec_of(url)
     if codec is None:
@@ -137,7 +146,7 @@ def iter_chunks(url: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
             while chunk := raw.read(chunk_bytes):
                 yield chunk
         return
-    damage = find_damage(url)
+    damage = find_damage(url, max_bytes)
     if damage is None:
         for chunk, _ in _unit_chunks(url, codec, chunk_bytes):
             yield chunk
@@ -170,7 +179,7 @@ def read_bounded(url: str, max_bytes: int) -> bytes | None:
     """The decompressed content of ``url``, or None when it is longer than ``max_bytes``."""
     parts: list[bytes] = []
     size = 0
-    for chunk in iter_chunks(url):
+    for chunk in iter_chunks(url, max_bytes=max_bytes):
         size += len(chunk)
         if size > max_bytes:
             return None
