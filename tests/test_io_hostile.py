@@ -527,3 +527,21 @@ def test_damage_check_of_a_bomb_stops_at_the_reader_limit(tmp_path: Path) -> Non
     assert find_damage(str(path), max_bytes=1_000_000) is None  # not decoded to the end
     documents, counts = read_source(BookReader(max_bytes=1_000_000), [str(path)])[:2]
     assert documents == [] and counts["books:oversized"] == 1
+
+
+def test_wet_record_holding_a_spliced_header_fragment(tmp_path: Path) -> None:
+    """Found by the fuzz tier (seed 3, case 1330): a splice put the tail of another
+    record's header block inside a conversion record, which was kept as text."""
+    fragment = (b"The 00-0000-4000-8000-000000000003>\r\nWARC-Target-URI: http://m/fr\r\n"
+                b"Content-Type: text/plain\r\nContent-Le")  # fmt: skip
+    records = [
+        warc_record("conversion", 0, fragment, "http://m/0", Content_Type="text/plain"),
+        warc_record(
+            "conversion", 1, b"A clean page about mills.", "http://m/1", Content_Type="text/plain"
+        ),  # fmt: skip
+    ]
+    path = tmp_path / "spliced.wet"
+    path.write_bytes(b"".join(records))
+    documents, counts = read_source(WetReader(), [str(path)])[:2]
+    assert [d["url"] for d in documents] == ["http://m/1"]
+    assert counts["wet:corrupt_record"] == 1

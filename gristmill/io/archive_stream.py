@@ -23,7 +23,9 @@ reader gave it, when it was too large to read) and reading resumes exactly at th
 header, which is then read once (issue 16, D6/D7); the same holds for a plain ARC file's
 records and the next ARC header line. A record carrying a
 ``WARC-Block-Digest`` whose block does not match it is ``corrupt_record`` too: in a plain
-file that is the only sign of flipped bytes. In a compressed file a record is handed on
+file that is the only sign of flipped bytes. So is a block holding a fragment of another
+record's header (two CRLF-ended header lines, the first a ``WARC-`` one: found by the fuzz
+tier in spliced input). In a compressed file a record is handed on
 only once the member holding it has passed its check (decoding ahead to the member's end,
 at most four payload limits: a whole-file gzip larger than that is handed on unverified),
 since a flipped bit in deflate data decodes into garbage that only the CRC reveals.
@@ -73,6 +75,10 @@ _TYPE_HEADER = re.compile(rb"(?im)^WARC-Type:")
 _LENGTH_HEADER = re.compile(rb"(?im)^Content-Length:")
 #: header lines, the last one possibly cut anywhere
 _HEADER_LINES = re.compile(rb"(?:[A-Za-z0-9-]+:[^\r\n]*\r?\n)*(?:[A-Za-z0-9-]*(?::[^\r\n]*)?\r?)")
+#: two header lines of another record, the first a ``WARC-`` one (a spliced fragment)
+_HEADER_FRAGMENT = re.compile(
+    rb"(?:^|\n)WARC-[A-Za-z-]+: [^\r\n]*\r\n(?:WARC-[A-Za-z-]+|Content-Type|Content-Length): "
+)
 #: longest WARC header block looked for (real ones are under 2 KiB)
 _MAX_HEADER_BYTES = 1 << 16
 _SCAN_CHUNK = 1 << 20
@@ -442,6 +448,8 @@ def _block_problem(record: WarcRecord, body_limit: int) -> tuple[str, str] | Non
     record.reader.seek(0)
     if find_embedded_header(block) is not None:
         return "corrupt_record", "its Content-Length runs into the next record's header"
+    if b"WARC-" in block and _HEADER_FRAGMENT.search(block):
+        return "corrupt_record", "its block holds header lines of another record"
     if len(block) < length:
         return "truncated", f"the file ends {length - len(block)} bytes before the record does"
     if record.headers.get("WARC-Block-Digest") and not record.verify_block_digest(consume=False):
