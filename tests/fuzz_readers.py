@@ -241,7 +241,7 @@ MUTATIONS: dict[str, Callable[[bytes, random.Random, list[Seed]], bytes]] = {
 # -- one case ---------------------------------------------------------------------------------
 def read_all(reader_name: str, path: Path) -> tuple[list[dict[str, Any]], ReaderCounts]:
     reader = READERS[reader_name]()
-    counts = ReaderCounts()
+    counts = ReaderCounts(record_skips=True)
     documents = []
     for shard in reader.shards("fuzz", [str(path)]):
         for batch in reader.read(shard, counts):

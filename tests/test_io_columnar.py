@@ -118,7 +118,7 @@ def test_a_file_with_the_wrong_schema_is_quarantined(tmp_path: Path) -> None:
     documents, counts, _ = read_source(reader, [str(tmp_path)])
     assert [d["text"] for d in documents] == ["first good", "last good"]
     assert dict(counts) == {"records": 4, "parquet:schema_mismatch": 2}
-    counts = ReaderCounts()
+    counts = ReaderCounts(record_skips=True)
     for shard in reader.shards("s", [str(tmp_path)]):
         list(reader.read(shard, counts))
     details = {Path(r.path).name: r.detail for r in counts.skipped}
@@ -130,7 +130,7 @@ def test_skipped_rows_are_recorded_with_their_row_numbers(tmp_path: Path) -> Non
     path = tmp_path / "sample.parquet"
     pq.write_table(sample_table(), path)
     reader = ParquetReader(batch_docs=4)
-    counts = ReaderCounts()
+    counts = ReaderCounts(record_skips=True)
     for shard in reader.shards("s", [str(path)]):
         list(reader.read(shard, counts))
     assert [(r.ordinal, r.reason) for r in counts.skipped] == [

@@ -145,7 +145,7 @@ def test_unreadable_file_and_folder_in_a_code_tree(tmp_path, monkeypatch) -> Non
     # the other files of the shard group are read; each unreadable path is counted once
     assert [d["url"] for d in documents] == ["repo/a.py", "repo/z.py"]
     assert counts["code:unreadable"] == 2
-    skipped = ReaderCounts()
+    skipped = ReaderCounts(record_skips=True)
     reader = CodeReader()
     for shard in reader.shards("code", [str(tmp_path)]):
         list(reader.read(shard, skipped))
@@ -545,3 +545,15 @@ def test_wet_record_holding_a_spliced_header_fragment(tmp_path: Path) -> None:
     documents, counts = read_source(WetReader(), [str(path)])[:2]
     assert [d["url"] for d in documents] == ["http://m/1"]
     assert counts["wet:corrupt_record"] == 1
+
+
+def test_skips_are_only_held_when_asked_for(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(b'{"text": "kept"}\nnot json\n')
+    reader = JsonlReader()
+    (shard,) = reader.shards("s", [str(path)])
+    counting, recording = ReaderCounts(), ReaderCounts(record_skips=True)
+    list(reader.read(shard, counting))
+    list(reader.read(shard, recording))
+    assert counting == recording == {"records": 2, "jsonl:invalid_json": 1}
+    assert counting.skipped == [] and [r.ordinal for r in recording.skipped] == [1]

@@ -79,11 +79,15 @@ class SkippedRecord:
 class ReaderCounts(Counter):
     """Records skipped by a reader, by ``<format>:<reason>``; ``records`` counts all seen.
 
-    ``skipped`` lists each skip of :meth:`skip` since the last :meth:`drain_skipped`.
+    With ``record_skips`` (what the segment task asks for, to write ``rejected/``),
+    ``skipped`` lists each skip of :meth:`skip` since the last :meth:`drain_skipped`;
+    without it only the counts are kept, so a caller that never drains (a model trainer
+    reading a whole source) does not hold one object per skipped record.
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, record_skips: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.record_skips = record_skips
         self.skipped: list[SkippedRecord] = []
 
     def skip(
@@ -96,7 +100,8 @@ class ReaderCounts(Counter):
     ) -> None:
         """Count one skipped record under ``reason`` and remember where it was."""
         self[reason] += 1
-        self.skipped.append(SkippedRecord(reason, ordinal, path, url, detail))
+        if self.record_skips:
+            self.skipped.append(SkippedRecord(reason, ordinal, path, url, detail))
 
     def drain_skipped(self) -> list[SkippedRecord]:
         skipped, self.skipped = self.skipped, []

@@ -212,7 +212,7 @@ def _signatures(task: SegmentTask, batch: pa.Table) -> pa.Table:
 def run_segment(task: SegmentTask) -> dict[str, Any]:
     """Run a segment on a shard; returns ``{"source", "shard", "segment", "stages", ...}``."""
     where = f"{task.source}/{task.shard.name} segment {task.segment_index}"
-    counts = ReaderCounts()
+    counts = ReaderCounts(record_skips=True)
     read_stats = StageStats("read")
     stage_stats: list[StageStats] = []
     apply_state = None
