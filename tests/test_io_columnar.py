@@ -9,7 +9,6 @@ import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
-import pytest
 
 from gristmill.documents import DOC_SCHEMA, make_batch
 from gristmill.io.base import ReaderCounts
@@ -108,22 +107,35 @@ def test_dictionary_text_column(tmp_path: Path) -> None:
     assert [d["text"] for d in documents] == ["x", "y", "x"]
 
 
-def test_missing_text_column_is_a_config_error(tmp_path: Path) -> None:
-    path = tmp_path / "notext.parquet"
-    pq.write_table(pa.table({"body": ["x"]}), path)
+def test_a_file_with_the_wrong_schema_is_quarantined(tmp_path: Path) -> None:
+    """Issue 16: one parquet file without the text column (or with a non-text one) is
+    counted with its columns, and the run's other files are still read."""
+    pq.write_table(pa.table({"text": ["first good"]}), tmp_path / "a.parquet")
+    pq.write_table(pa.table({"body": ["x"]}), tmp_path / "b.parquet")
+    pq.write_table(pa.table({"text": [1, 2]}), tmp_path / "c.parquet")
+    pq.write_table(pa.table({"text": ["last good"]}), tmp_path / "d.parquet")
     reader = ParquetReader()
-    (shard,) = reader.shards("s", [str(path)])
-    with pytest.raises(ValueError, match=r"text_field='text'.*\['body'\]"):
-        list(reader.read(shard, ReaderCounts()))
+    documents, counts, _ = read_source(reader, [str(tmp_path)])
+    assert [d["text"] for d in documents] == ["first good", "last good"]
+    assert dict(counts) == {"records": 4, "parquet:schema_mismatch": 2}
+    counts = ReaderCounts(record_skips=True)
+    for shard in reader.shards("s", [str(tmp_path)]):
+        list(reader.read(shard, counts))
+    details = {Path(r.path).name: r.detail for r in counts.skipped}
+    assert "text_field='text'" in details["b.parquet"] and "['body']" in details["b.parquet"]
+    assert "int64" in details["c.parquet"]
 
 
-def test_non_text_column_type_is_a_config_error(tmp_path: Path) -> None:
-    path = tmp_path / "ints.parquet"
-    pq.write_table(pa.table({"text": [1, 2]}), path)
-    reader = ParquetReader()
-    (shard,) = reader.shards("s", [str(path)])
-    with pytest.raises(ValueError, match="int64"):
-        list(reader.read(shard, ReaderCounts()))
+def test_skipped_rows_are_recorded_with_their_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "sample.parquet"
+    pq.write_table(sample_table(), path)
+    reader = ParquetReader(batch_docs=4)
+    counts = ReaderCounts(record_skips=True)
+    for shard in reader.shards("s", [str(path)]):
+        list(reader.read(shard, counts))
+    assert [(r.ordinal, r.reason) for r in counts.skipped] == [
+        (1, "parquet:missing_text"), (2, "parquet:empty_text"), (4, "parquet:empty_text"),
+    ]  # fmt: skip
 
 
 def test_truncated_and_garbage_files_are_counted(tmp_path: Path) -> None:

@@ -12,6 +12,24 @@ starts with a record header (or, in a plain file, at the next ``WARC/`` line), s
 member costs one record, not the rest of the file. Each such break also takes one
 ordinal, so the ordinals of the records after it do not depend on the repair.
 
+A WARC record whose Content-Length overruns into the next record (a declared length too
+long by a few bytes or by 2 GB) would swallow that record's headers and text into its own
+payload, or skip whatever follows it. So every record's block is scanned for an embedded
+record header — a ``WARC/x.y`` line followed by a header block with ``WARC-Type`` and
+``Content-Length`` — as it is read: blocks up to the reader's payload limit are frozen
+(read into memory, then re-read by the reader), larger ones are scanned while they are
+skipped. An overrun record is counted once as ``corrupt_record`` (or under the reason its
+reader gave it, when it was too large to read) and reading resumes exactly at the embedded
+header, which is then read once (issue 16, D6/D7); the same holds for a plain ARC file's
+records and the next ARC header line. A record carrying a
+``WARC-Block-Digest`` whose block does not match it is ``corrupt_record`` too: in a plain
+file that is the only sign of flipped bytes. So is a block holding a fragment of another
+record's header (two CRLF-ended header lines, the first a ``WARC-`` one: found by the fuzz
+tier in spliced input). In a compressed file a record is handed on
+only once the member holding it has passed its check (decoding ahead to the member's end,
+at most four payload limits: a whole-file gzip larger than that is handed on unverified),
+since a flipped bit in deflate data decodes into garbage that only the CRC reveals.
+
 ARC files (the Internet Archive's pre-WARC format, which FastWARC does not read) go to
 warcio on the raw file: its per-member gzip reading tolerates ARC headers whose length
 does not cover the record separator (seen in real Heritrix ARCs), which a plain parse of
@@ -50,6 +68,20 @@ _ARC_HEADER = re.compile(rb"\S+ \S+ \d{14} \S")
 _HEAD_BYTES = 4096
 #: member starts remembered for resynchronisation (the parsers read ahead 64 KiB)
 _MEMBER_MEMORY = 8192
+#: a record header line, at the start of a line, inside another record's block
+_EMBEDDED_WARC_LINE = re.compile(rb"(?:^|\n)(WARC/\d+\.\d+\r?\n)")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_TYPE_HEADER = re.compile(rb"(?im)^WARC-Type:")
+_LENGTH_HEADER = re.compile(rb"(?im)^Content-Length:")
+#: header lines, the last one possibly cut anywhere
+_HEADER_LINES = re.compile(rb"(?:[A-Za-z0-9-]+:[^\r\n]*\r?\n)*(?:[A-Za-z0-9-]*(?::[^\r\n]*)?\r?)")
+#: two header lines of another record, the first a ``WARC-`` one (a spliced fragment)
+_HEADER_FRAGMENT = re.compile(
+    rb"(?:^|\n)WARC-[A-Za-z-]+: [^\r\n]*\r\n(?:WARC-[A-Za-z-]+|Content-Type|Content-Length): "
+)
+#: longest WARC header block looked for (real ones are under 2 KiB)
+_MAX_HEADER_BYTES = 1 << 16
+_SCAN_CHUNK = 1 << 20
 
 #: what the record parsers raise on input they cannot parse
 PARSE_ERRORS: tuple[type[BaseException], ...] = (
@@ -97,6 +129,8 @@ class ArchiveStream(io.RawIOBase):
         # (decoded offset, file offset) of member starts; of resume points when plain
         self._members: deque[tuple[int, int]] = deque(maxlen=_MEMBER_MEMORY)
         self._resume_floor = 0
+        #: decoded offset up to which every member has passed its check
+        self._verified_to = 0
         self._zstd = zstandard.ZstdDecompressor()
         if self._pending.startswith(GZIP_MAGIC):
             self.kind = "gzip"
@@ -165,12 +199,13 @@ class ArchiveStream(io.RawIOBase):
         except (zlib.error, zstandard.ZstdError):
             self._damage(self._member_offset)
             return
-        if decoder.eof:
-            self._decoder = None
         consumed = len(piece) - len(left)
         self._pending_at += consumed
         self._raw_offset += consumed
         self._out += chunk
+        if decoder.eof:  # the member's check (gzip CRC32, zstd checksum when written) passed
+            self._decoder = None
+            self._verified_to = self._handed + len(self._out)
 
     def _start_member(self) -> bool:
         """Begin the next gzip member or zstd frame; False at the end or on damage."""
@@ -251,6 +286,65 @@ class ArchiveStream(io.RawIOBase):
             self._members.append((self._handed, candidate))
         return True
 
+    def verified(self, offset: int, max_ahead: int) -> bool | None:
+        """Whether the member holding decoded ``offset`` passed its check: decodes ahead
+        (buffered, not handed out) to that member's end. True for a plain file; None when
+        the member ends more than ``max_ahead`` bytes further (a whole-file gzip)."""
+        if self.kind == "plain":
+            return True
+        while self._verified_to <= offset and not self._eof and len(self._out) < max_ahead:
+            self._fill()
+        if self._verified_to > offset:
+            return True
+        return False if self._eof else None
+
+    def seek_decoded(self, offset: int) -> None:
+        """Continue reading at decoded ``offset`` (not before the last member remembered):
+        a plain file seeks, a compressed one decodes its member again up to ``offset``."""
+        index = bisect.bisect_right(self._members, (offset, float("inf"))) - 1
+        member_decoded, member_raw = self._members[max(index, 0)]
+        while self._members and self._members[-1][0] >= (
+            offset if self.kind == "plain" else member_decoded
+        ):
+            self._members.pop()  # re-added below or when the member is decoded again
+        self._pending, self._pending_at = b"", 0
+        self._decoder = None
+        self._out.clear()
+        self._eof = False
+        self.damaged = False
+        if self.kind == "plain":
+            position = member_raw + (offset - member_decoded)
+            self.raw.seek(position)
+            self._raw_offset, self._handed = position, offset
+            self._members.append((offset, position))
+            return
+        self.raw.seek(member_raw)
+        self._raw_offset, self._handed = member_raw, member_decoded
+        skip = offset - member_decoded
+        while skip > 0:
+            data = self.read(min(skip, _SCAN_CHUNK))
+            if not data:
+                break
+            skip -= len(data)
+
+    def seek_next_header(self, start: int) -> bool:
+        """Move to the first embedded record header at or after decoded offset ``start``;
+        False (and the stream at its end, or damaged) when there is none."""
+        self.seek_decoded(start)
+        window, window_start = b"", start
+        while True:
+            data = self.read(_SCAN_CHUNK)
+            if not data:
+                return False
+            window += data
+            found = find_embedded_header(window)
+            if found is not None:
+                self.seek_decoded(window_start + found)
+                return True
+            keep = min(len(window), _MAX_HEADER_BYTES)
+            window_start += len(window) - keep
+            window = window[len(window) - keep :]
+
     def _file_offset_of(self, decoded: int) -> int:
         index = bisect.bisect_right(self._members, (decoded, float("inf"))) - 1
         if index < 0:
@@ -318,50 +412,177 @@ def _member_starts_record(
     return is_record_start(head)
 
 
-def _count_break(counts: ReaderCounts, fmt: str, reason: str, ordinals: Iterator[int]) -> None:
-    next(ordinals)
+def find_embedded_header(data: bytes) -> int | None:
+    """Offset of the first WARC record header in ``data`` that starts a line: a
+    ``WARC/x.y`` line, then header lines with ``WARC-Type`` and ``Content-Length``, or
+    only header lines (one ``WARC-`` among them) up to the end of ``data``, which cut it."""
+    position = data.find(b"WARC/")
+    while position >= 0:
+        match = _EMBEDDED_WARC_LINE.match(data, max(position - 1, 0))
+        position = data.find(b"WARC/", position + 1)
+        if match is None:
+            continue
+        start = match.start(1)
+        end = _HEADER_END.search(data, start, start + _MAX_HEADER_BYTES)
+        if end is None:  # a header block cut by the end of the data: header lines only
+            block = data[match.end(1) : start + _MAX_HEADER_BYTES]
+            if _HEADER_LINES.fullmatch(block) and b"WARC-" in block:
+                return start
+            continue
+        block = data[start : end.start()]
+        if _TYPE_HEADER.search(block) and _LENGTH_HEADER.search(block):
+            return start
+    return None
+
+
+def _block_problem(record: WarcRecord, body_limit: int) -> tuple[str, str] | None:
+    """``(reason, detail)`` when a record's block cannot be trusted, else None; the block
+    is read into memory to check it (the reader then reads it again).
+
+    Blocks over ``body_limit`` are left to :func:`_rest_overruns` after the reader."""
+    length = record.content_length
+    if not 0 <= length <= body_limit:
+        return None
+    record.freeze()
+    block = record.reader.read()
+    record.reader.seek(0)
+    if find_embedded_header(block) is not None:
+        return "corrupt_record", "its Content-Length runs into the next record's header"
+    if b"WARC-" in block and _HEADER_FRAGMENT.search(block):
+        return "corrupt_record", "its block holds header lines of another record"
+    if len(block) < length:
+        return "truncated", f"the file ends {length - len(block)} bytes before the record does"
+    if record.headers.get("WARC-Block-Digest") and not record.verify_block_digest(consume=False):
+        return "corrupt_record", "its block does not match its WARC-Block-Digest"
+    return None
+
+
+def _rest_overruns(record: WarcRecord) -> bool:
+    """Read what is left of a large record's block; True when it holds a record header."""
+    tail = b""
+    while data := record.reader.read(_SCAN_CHUNK):
+        window = tail + data
+        if find_embedded_header(window) is not None:
+            return True
+        tail = window[-_MAX_HEADER_BYTES:]
+    return False
+
+
+def _count_break(
+    counts: ReaderCounts, fmt: str, reason: str, ordinals: Iterator[int], path: str
+) -> None:
     counts["records"] += 1
-    counts[f"{fmt}:{reason}"] += 1
+    counts.skip(f"{fmt}:{reason}", path, next(ordinals))
 
 
 def iter_warc_records(
-    stream: ArchiveStream, counts: ReaderCounts, fmt: str, ordinals: Iterator[int]
+    stream: ArchiveStream,
+    counts: ReaderCounts,
+    fmt: str,
+    ordinals: Iterator[int],
+    path: str,
+    body_limit: int,
 ) -> Iterator[tuple[int, WarcRecord]]:
     """``(ordinal, record)`` for every WARC record; breaks are counted and resynced over.
 
     Records are parsed by FastWARC in its strict mode: its quirks mode would skip garbage
     between records silently (FastWARC 2.0, measured), where here it is counted. HTTP
-    payloads are left encoded (the caller decodes them).
+    payloads are left encoded (the caller decodes them). Blocks are checked for overruns
+    and digests (see the module docstring); ``body_limit`` is the largest block frozen.
     """
     last_good = stream.tell()
     while True:
         failed = False
+        overrun_from = None
         try:
             for record in ArchiveIterator(
                 stream, parse_http=False, auto_decode="none", quirks_mode=False,
                 stream_detect=False,
             ):  # fmt: skip
-                yield next(ordinals), record
+                ordinal = next(ordinals)
+                problem = _block_problem(record, body_limit)
+                if problem is None and stream.verified(record.stream_pos, 4 * body_limit) is False:
+                    problem = "corrupt_stream", "its compressed member fails its check"
+                if problem is not None:
+                    reason, detail = problem
+                    counts["records"] += 1
+                    url = record.headers.get("WARC-Target-URI")
+                    counts.skip(f"{fmt}:{reason}", path, ordinal, url, detail)
+                    if reason == "corrupt_stream":
+                        break  # counted again below as the break it is
+                    if reason == "corrupt_record":
+                        overrun_from = record.stream_pos
+                        break
+                    continue
+                yield ordinal, record
                 last_good = record.stream_pos  # FastWARC counts from the stream's tell()
+                if record.content_length > body_limit and _rest_overruns(record):
+                    overrun_from = record.stream_pos
+                    break
         except PARSE_ERRORS:
             failed = True
+        if overrun_from is not None:
+            if stream.seek_next_header(overrun_from + 1):
+                last_good = stream.tell()
+                continue
+            if not stream.damaged:
+                return
         if not stream.damaged and not failed:
             return
         _count_break(
-            counts, fmt, "corrupt_stream" if stream.damaged else "corrupt_record", ordinals
+            counts, fmt, "corrupt_stream" if stream.damaged else "corrupt_record", ordinals, path
         )
         if not stream.resync(last_good, is_warc_start):
             return
         last_good = stream.tell()
 
 
+#: an ARC v1 record header line inside another record's content: URL, IP, date, type, length
+_EMBEDDED_ARC_HEADER = re.compile(rb"\n(\S+ \S+ \d{14} \S+ \d+\r?\n)")
+
+
+def _arc_content_overruns(record: Any, body_limit: int) -> bool:
+    """Read a plain ARC record's content (keeping up to ``body_limit + 1`` bytes for the
+    reader, scanning the rest); True when it holds the next record's header line."""
+    content = record.raw_stream.read(body_limit + 1)
+    overruns = _EMBEDDED_ARC_HEADER.search(content) is not None
+    tail = content[-_MAX_HEADER_BYTES:]
+    while not overruns and (data := record.raw_stream.read(_SCAN_CHUNK)):
+        overruns = _EMBEDDED_ARC_HEADER.search(tail + data) is not None
+        tail = (tail + data)[-_MAX_HEADER_BYTES:]
+    record.raw_stream = io.BytesIO(content)
+    return overruns
+
+
+def _find_arc_header(raw: BinaryIO, record_offset: int) -> int | None:
+    """File offset of the first ARC header line after the one at ``record_offset``."""
+    position = record_offset
+    while True:
+        raw.seek(position)
+        block = raw.read(_SCAN_CHUNK + _MAX_HEADER_BYTES)
+        match = _EMBEDDED_ARC_HEADER.search(block)
+        if match is not None:
+            return position + match.start(1)
+        if len(block) <= _SCAN_CHUNK:
+            return None
+        position += _SCAN_CHUNK
+
+
 def iter_arc_records(
-    stream: ArchiveStream, counts: ReaderCounts, fmt: str, ordinals: Iterator[int]
+    stream: ArchiveStream,
+    counts: ReaderCounts,
+    fmt: str,
+    ordinals: Iterator[int],
+    path: str,
+    body_limit: int,
 ) -> Iterator[tuple[int, Any]]:
     """``(ordinal, record)`` for every ARC record, as warcio's WARC-converted records.
 
     warcio reads the raw file (gzip member by member) from the stream's file; a gzip
-    member it cannot read is counted as ``corrupt_stream`` and skipped by resync.
+    member it cannot read is counted as ``corrupt_stream`` and skipped by resync. In a
+    plain ARC file a record whose length overruns into the next record's header line is
+    ``corrupt_record`` and reading resumes at that line (as for WARC; a gzip member bounds
+    an overrun by itself).
     """
     raw = stream.raw
     source: Any = stream if stream.kind == "zstd" else raw
@@ -371,15 +592,28 @@ def iter_arc_records(
             raw.seek(start)
         iterator = WarcioArchiveIterator(source, arc2warc=True)
         last_good = start
+        overrun_at = None
         try:
             for record in iterator:
-                yield next(ordinals), record
+                ordinal = next(ordinals)
+                record_offset = start + iterator.offset  # get_record_offset() would consume it
+                if stream.kind == "plain" and _arc_content_overruns(record, body_limit):
+                    counts["records"] += 1
+                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    detail = "its length runs into the next record's header line"
+                    counts.skip(f"{fmt}:corrupt_record", path, ordinal, url, detail)
+                    overrun_at = _find_arc_header(raw, record_offset)
+                    break
+                yield ordinal, record
                 last_good = start + iterator.get_record_offset()
         except PARSE_ERRORS:
             reason = "corrupt_record" if stream.kind == "plain" else "corrupt_stream"
-            _count_break(counts, fmt, reason, ordinals)
+            _count_break(counts, fmt, reason, ordinals, path)
         else:
-            return
+            if overrun_at is None:
+                return
+            start = overrun_at
+            continue
         if stream.kind != "gzip":
             return
         candidate = find_record_start(

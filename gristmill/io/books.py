@@ -23,8 +23,9 @@ and ``gutenberg: true`` when markers were found.
 
 Shards group small files (see :mod:`gristmill.io.file_groups`); a document's ordinal is
 the file's index in its shard and its url the path relative to the input folder.
-Skipped files, counted under ``books:<reason>``: ``oversized`` (more than ``max_bytes``
-decompressed), ``undecodable`` (NUL bytes: not a text file), ``empty`` (nothing left after
+Skipped files, counted under ``books:<reason>``: ``not_a_file`` (a FIFO, device or
+socket: never opened), ``unreadable`` (a file or folder that cannot be opened or listed),
+``oversized`` (more than ``max_bytes`` decompressed), ``undecodable`` (NUL bytes: not a text file), ``empty`` (nothing left after
 cleaning), ``corrupt_stream`` (a damaged ``.gz``/``.zst``/... file).
 """
 
@@ -41,7 +42,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from gristmill.documents import BatchBuilder
-from gristmill.io.base import Reader, ReaderCounts, Shard, expand_paths
+from gristmill.io.base import Reader, ReaderCounts, Shard, expand_paths, input_problem
 from gristmill.io.compression import COMPRESSED_SUFFIXES, CorruptStream, read_bounded
 from gristmill.io.file_groups import grouped_shards, input_root
 
@@ -131,7 +132,7 @@ class BookReader(Reader):
             counts["records"] += 1
             book = self._book(url)
             if isinstance(book, str):
-                counts[f"{self.format}:{book}"] += 1
+                counts.skip(f"{self.format}:{book}", url, ordinal, relative)
                 continue
             batch = builder.add(ordinal, book.text, relative, book.meta)
             if batch is not None:
@@ -142,10 +143,15 @@ class BookReader(Reader):
 
     def _book(self, url: str) -> CleanedBook | str:
         """The cleaned book at ``url``, or the reason it is skipped."""
+        problem = input_problem(url)
+        if problem is not None:
+            return problem
         try:
             data = read_bounded(url, self.max_bytes)
         except CorruptStream:
             return "corrupt_stream"
+        except PermissionError:  # lost its permissions since the check
+            return "unreadable"
         if data is None:
             return "oversized"
         decoded = decode_text(data)

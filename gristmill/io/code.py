@@ -36,7 +36,9 @@ first, so skipped files are not read): ``unsafe_path``, ``vendored``,
 ``keep_unknown``), ``excluded_language`` (not in ``languages``), ``generated``,
 ``oversized``, ``binary`` (a NUL byte in the first 8000 bytes, git's test),
 ``undecodable`` (not UTF-8), ``empty`` (whitespace only), ``minified``, ``encrypted``
-(zip), and ``corrupt_archive`` (a member that cannot be decompressed, or a tar stream that
+(zip), ``not_a_file`` (a FIFO, device or socket in a tree, never opened: checked before
+the path checks), ``unreadable`` (a file or folder of a tree, or an archive, that cannot
+be opened or listed: one per path, the other files of the shard are read), and ``corrupt_archive`` (a member that cannot be decompressed, or a tar stream that
 breaks: counted once, and once in ``records``, and what was read is kept).
 """
 
@@ -60,7 +62,14 @@ from fsspec.implementations.local import LocalFileSystem
 from pydantic import Field
 
 from gristmill.documents import BatchBuilder
-from gristmill.io.base import Reader, ReaderCounts, Shard, expand_paths, shard_name
+from gristmill.io.base import (
+    Reader,
+    ReaderCounts,
+    Shard,
+    expand_paths,
+    input_problem,
+    shard_name,
+)
 from gristmill.io.code_languages import (
     PROSE_LANGUAGES,
     has_extension,
@@ -112,7 +121,7 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _TAR_ERRORS: tuple[type[BaseException], ...] = (tarfile.TarError, CorruptStream, EOFError, OSError)
 _ZIP_ERRORS: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile, EOFError, OSError, zlib.error, lzma.LZMAError, NotImplementedError,
-    RuntimeError,
+    RuntimeError, ValueError,  # ValueError: a name flagged UTF-8 that is not (fuzz tier)
 )  # fmt: skip
 _ZIP_TYPE_MASK = 0o170000
 _ZIP_REGULAR = 0o100000
@@ -157,7 +166,12 @@ class CodeReader(Reader):
 
     def read(self, shard: Shard, counts: ReaderCounts) -> Iterator[pa.Table]:
         builder = BatchBuilder(shard.source, shard.name, self.batch_docs, self.batch_bytes)
-        if shard.members:
+        archive_problem = None if shard.members else input_problem(shard.paths[0])
+        if archive_problem is not None:
+            counts["records"] += 1
+            counts.skip(f"{self.format}:{archive_problem}", shard.paths[0], 0)
+            documents = iter(())
+        elif shard.members:
             documents = self._tree_documents(shard, counts)
         elif shard.paths[0].lower().endswith(".zip"):
             documents = self._zip_documents(shard.paths[0], counts)
@@ -180,11 +194,17 @@ class CodeReader(Reader):
         for ordinal, (url, relative) in enumerate(zip(shard.paths, shard.members, strict=True)):
             counts["records"] += 1
             if local and os.path.islink(url):
-                counts[f"{self.format}:unsafe_path"] += 1
+                counts.skip(f"{self.format}:unsafe_path", url, ordinal, relative)
                 continue
-            result = self._examine(relative, None, _file_loader(fs, url, self.max_bytes), licenses)
+            result = input_problem(url)
+            if result is None:
+                loader = _file_loader(fs, url, self.max_bytes)
+                try:
+                    result = self._examine(relative, None, loader, licenses)
+                except OSError:  # lost its permissions, or vanished, since the check
+                    result = "unreadable"
             if isinstance(result, str):
-                counts[f"{self.format}:{result}"] += 1
+                counts.skip(f"{self.format}:{result}", url, ordinal, relative)
             else:
                 yield ordinal, relative, *result
 
@@ -208,12 +228,15 @@ class CodeReader(Reader):
             path = posixpath.join(root, folder) if folder else root
             try:
                 entries = fs.ls(path, detail=True)
-            except (FileNotFoundError, NotADirectoryError):
+            except OSError:  # missing, not a folder, or unreadable (counted as a member)
                 continue
             found = []
             for entry in sorted(entries, key=lambda e: e["name"]):
                 if entry.get("type") == "file" and is_license_file(entry["name"]):
-                    data = _file_loader(fs, entry["name"], self.max_bytes)()
+                    try:
+                        data = _file_loader(fs, entry["name"], self.max_bytes)()
+                    except OSError:  # an unreadable licence file is counted as a member
+                        continue
                     if data is not None:
                         found.append(identify_license(data.decode("utf-8", "replace")))
             index.add(folder, found)
@@ -243,23 +266,23 @@ class CodeReader(Reader):
                 counts["records"] += 1
                 relative = _clean_member_path(member.name)
                 if relative is None or not member.isreg():
-                    counts[f"{self.format}:unsafe_path"] += 1
+                    counts.skip(f"{self.format}:unsafe_path", url, ordinal, member.name)
                     ordinal += 1
                     continue
                 try:
                     loader = _tar_loader(tar, member, self.max_bytes)
                     result = self._examine(relative, member.size, loader, licenses)
                 except _TAR_ERRORS:  # the member itself is the record lost
-                    counts[f"{self.format}:corrupt_archive"] += 1
+                    counts.skip(f"{self.format}:corrupt_archive", url, ordinal, relative)
                     return
                 if isinstance(result, str):
-                    counts[f"{self.format}:{result}"] += 1
+                    counts.skip(f"{self.format}:{result}", url, ordinal, relative)
                 else:
                     yield ordinal, relative, *result
                 ordinal += 1
             if tar is None:  # the archive could not be opened or read on
                 counts["records"] += 1
-                counts[f"{self.format}:corrupt_archive"] += 1
+                counts.skip(f"{self.format}:corrupt_archive", url, ordinal)
 
     def _tar_licenses(self, url: str) -> LicenseIndex:
         """First pass over a tar stream: identify its licence files only."""
@@ -290,7 +313,7 @@ class CodeReader(Reader):
                 archive = zipfile.ZipFile(raw)
             except _ZIP_ERRORS:
                 counts["records"] += 1
-                counts[f"{self.format}:corrupt_archive"] += 1
+                counts.skip(f"{self.format}:corrupt_archive", url, 0)
                 return
             with archive:
                 entries = [info for info in archive.infolist() if not info.is_dir()]
@@ -300,10 +323,10 @@ class CodeReader(Reader):
                     relative = _clean_member_path(info.filename)
                     file_type = (info.external_attr >> 16) & _ZIP_TYPE_MASK
                     if relative is None or file_type not in (0, _ZIP_REGULAR):
-                        counts[f"{self.format}:unsafe_path"] += 1
+                        counts.skip(f"{self.format}:unsafe_path", url, ordinal, info.filename)
                         continue
                     if info.flag_bits & 0x1:
-                        counts[f"{self.format}:encrypted"] += 1
+                        counts.skip(f"{self.format}:encrypted", url, ordinal, relative)
                         continue
                     try:
                         loader = _zip_loader(archive, info, self.max_bytes)
@@ -311,7 +334,7 @@ class CodeReader(Reader):
                     except _ZIP_ERRORS:
                         result = "corrupt_archive"
                     if isinstance(result, str):
-                        counts[f"{self.format}:{result}"] += 1
+                        counts.skip(f"{self.format}:{result}", url, ordinal, relative)
                     else:
                         yield ordinal, relative, *result
 

@@ -14,8 +14,13 @@ arbitrary columns).
 Skipped rows, counted under ``<format>:<reason>`` (format ``parquet`` or ``arrow``):
 ``missing_text`` (null text), ``empty_text`` (empty or whitespace only), ``invalid_utf8``
 (a binary text column whose value is not UTF-8), ``corrupt_file`` (a file Arrow cannot
-decode: counted once, and once in ``records``; the rows decoded before are kept).
-A text column that is absent or of a non-text type is a configuration error and raises.
+decode, or a record batch that fails Arrow's full validation — offsets, UTF-8 — which
+a flipped byte in an IPC file produces and which would otherwise crash or segfault the
+mapping: counted once, and once in ``records``; the rows decoded before are kept),
+``schema_mismatch`` (a file whose text column is absent or not of a text type: the file is
+quarantined — counted once, with its columns in the rejected row's ``meta.detail`` — and
+the other files are read; issue 16), ``not_a_file`` and ``unreadable`` (see
+:func:`gristmill.io.base.input_problem`). Each skipped row is recorded with its row number.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from gristmill.documents import DOC_SCHEMA, encode_meta
-from gristmill.io.base import ReaderCounts, Shard
+from gristmill.io.base import ReaderCounts, Shard, input_problem
 from gristmill.io.fields import FieldMapping
 
 _TEXT_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
@@ -50,24 +55,41 @@ class ColumnarReader(FieldMapping):
     def read(self, shard: Shard, counts: ReaderCounts) -> Iterator[pa.Table]:
         row = 0  # running over the shard's files, so ids never repeat
         for url in shard.paths:
+            problem = input_problem(url)
+            if problem is not None:
+                self._count_file(counts, problem, url, row)
+                row += 1
+                continue
             with fsspec.open(url, "rb") as handle:
                 try:
                     schema, batches = self.open_batches(handle)
-                except _DECODE_ERRORS:
-                    self._count_corrupt(counts)
+                except _DECODE_ERRORS as error:
+                    self._count_file(counts, "corrupt_file", url, row, str(error))
+                    row += 1
                     continue
-                self._check_schema(schema, url)
+                mismatch = self.schema_mismatch(schema, url)
+                if mismatch is not None:
+                    self._count_file(counts, "schema_mismatch", url, row, mismatch)
+                    row += 1
+                    continue
                 while True:
                     try:
                         batch = next(batches)
                     except StopIteration:
                         break
-                    except _DECODE_ERRORS:
-                        self._count_corrupt(counts)
+                    except _DECODE_ERRORS as error:
+                        self._count_file(counts, "corrupt_file", url, row, str(error))
+                        row += 1
+                        break
+                    try:  # damaged offsets or UTF-8 would crash (or segfault) the mapping
+                        batch.validate(full=True)
+                    except pa.ArrowInvalid as error:
+                        self._count_file(counts, "corrupt_file", url, row, str(error))
+                        row += 1
                         break
                     for start in range(0, batch.num_rows, self.batch_docs):
                         part = batch.slice(start, self.batch_docs)
-                        table = self._documents(shard, part, row, counts)
+                        table = self._documents(shard, part, row, counts, url)
                         row += part.num_rows
                         yield from _split_by_text_bytes(table, self.batch_bytes)
 
@@ -78,13 +100,17 @@ class ColumnarReader(FieldMapping):
         wanted = [*self.mapped_fields(), *self.meta_fields]
         return [name for name in schema.names if name in wanted]
 
-    def _count_corrupt(self, counts: ReaderCounts) -> None:
+    def _count_file(
+        self, counts: ReaderCounts, reason: str, url: str, row: int, detail: str | None = None
+    ) -> None:
+        """One record for a whole file (or its unreadable rest), at row number ``row``."""
         counts["records"] += 1
-        counts[f"{self.format}:corrupt_file"] += 1
+        counts.skip(f"{self.format}:{reason}", url, row, detail=detail)
 
-    def _check_schema(self, schema: pa.Schema, url: str) -> None:
+    def schema_mismatch(self, schema: pa.Schema, url: str) -> str | None:
+        """Why a file's schema cannot give documents (no text column, a non-text type)."""
         if self.text_field not in schema.names:
-            raise ValueError(
+            return (
                 f"{url}: reader option text_field={self.text_field!r} names no column; "
                 f"columns are {schema.names}"
             )
@@ -92,30 +118,35 @@ class ColumnarReader(FieldMapping):
         if pa.types.is_dictionary(text_type):
             text_type = text_type.value_type
         if not any(check(text_type) for check in _TEXT_TYPES + _BINARY_TYPES):
-            raise ValueError(
+            return (
                 f"{url}: column {self.text_field!r} (text_field) has type {text_type}, "
                 "not a string or binary type"
             )
+        return None
 
     def _documents(
-        self, shard: Shard, batch: pa.RecordBatch, first_row: int, counts: ReaderCounts
+        self,
+        shard: Shard,
+        batch: pa.RecordBatch,
+        first_row: int,
+        counts: ReaderCounts,
+        url: str,
     ) -> pa.Table:
-        """Map one record batch to a document table, counting the rows it drops."""
+        """Map one record batch to a document table, recording the rows it drops."""
         rows = batch.num_rows
         counts["records"] += rows
         text, invalid_utf8 = self._text_column(batch.column(self.text_field))
         present = pc.is_valid(text)
         blank = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
         keep = pc.and_(present, pc.invert(pc.fill_null(blank, False)))
-        missing = rows - present.true_count
-        if invalid_utf8:
-            counts[f"{self.format}:invalid_utf8"] += invalid_utf8
-            missing -= invalid_utf8
-        if missing:
-            counts[f"{self.format}:missing_text"] += missing
-        empty = present.true_count - keep.true_count
-        if empty:
-            counts[f"{self.format}:empty_text"] += empty
+        if keep.true_count < rows:
+            present_rows = present.to_numpy(zero_copy_only=False)
+            for index in np.flatnonzero(~keep.to_numpy(zero_copy_only=False)).tolist():
+                if not present_rows[index]:
+                    reason = "invalid_utf8" if invalid_utf8[index] else "missing_text"
+                else:
+                    reason = "empty_text"
+                counts.skip(f"{self.format}:{reason}", url, first_row + index)
 
         row_numbers = pa.array(np.arange(first_row, first_row + rows, dtype=np.int64))
         ids = pc.binary_join_element_wise(
@@ -139,21 +170,23 @@ class ColumnarReader(FieldMapping):
             schema=DOC_SCHEMA,
         )
 
-    def _text_column(self, column: pa.Array) -> tuple[pa.Array, int]:
-        """The text as large_string, and how many binary values were not UTF-8 (now null)."""
+    def _text_column(self, column: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """The text as large_string, and which binary values were not UTF-8 (now null)."""
         if pa.types.is_dictionary(column.type):
             column = column.dictionary_decode()
         try:
-            return pc.cast(column, pa.large_string()), 0
+            return pc.cast(column, pa.large_string()), np.zeros(len(column), dtype=bool)
         except pa.ArrowInvalid:
             if not any(check(column.type) for check in _BINARY_TYPES):
                 raise
         values = column.to_pylist()
         decoded = [_utf8_or_none(value) for value in values]
-        invalid = sum(
-            1
-            for value, text in zip(values, decoded, strict=True)
-            if value is not None and text is None
+        invalid = np.array(
+            [
+                value is not None and text is None
+                for value, text in zip(values, decoded, strict=True)
+            ],
+            dtype=bool,
         )
         return pa.array(decoded, pa.large_string()), invalid
 

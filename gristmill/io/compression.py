@@ -5,8 +5,15 @@ fsspec's ``compression="infer"`` does, but decoding happens here for two reasons
 testing fsspec 2026.9: its zstd file object cannot iterate lines, and a zstd stream cut
 short ends *silently* there. Every decoder failure — a bad header, a CRC mismatch, data
 corruption, a stream that stops mid-frame — is raised as :class:`CorruptStream`, so a
-reader can count the file once and keep what it had read before the damage (datatrove and
-Dolma crash the task on the same input). Lines are split on ``\\n`` in C over 1 MiB
+reader can count the damage and keep what it had read before it (datatrove and Dolma crash
+the task on the same input). Damage inside a unit (gzip member, bz2/xz stream, zstd
+frame) is mostly reported only by the unit's final check, after its garbage was decoded:
+so a compressed file is first decoded once without keeping anything
+(:func:`find_damage`, one extra decompression per compressed file), and the content is
+then handed out only up to the start of the unit that fails or that the file ends inside,
+never the garbage (issue 16, D8). A cut single-member ``.gz`` thus gives no documents
+(each decoded line counted): a file written as many members (bgzip, ``pigz --independent``,
+per-record WARC) loses only its last one. Lines are split on ``\\n`` in C over 1 MiB
 chunks, with a cap on the length of one line so that a file without newlines cannot
 exhaust memory.
 """
@@ -14,19 +21,21 @@ exhaust memory.
 from __future__ import annotations
 
 import bz2
-import gzip
 import io
 import lzma
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import Any
 
 import fsspec
 import zstandard
 
 CHUNK_BYTES = 1 << 20
-#: compressed input fed to the zstd decoder per call (bounds the output of one call)
-_ZSTD_INPUT_BYTES = 1 << 16
+#: compressed input fed to a decoder per call (bounds the output of one zstd call)
+_INPUT_BYTES = 1 << 16
+#: bytes needed to recognise the start of a unit (the xz magic is 6 bytes)
+_MAGIC_BYTES = 8
 
 CODEC_BY_SUFFIX = {
     ".gz": "gzip",
@@ -53,7 +62,18 @@ DECODER_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class CorruptStream(Exception):
-    """A compressed file could not be decoded to its end (the message names the file)."""
+    """A compressed file could not be decoded to its end (the message names the file).
+
+    ``damaged_lines`` counts the newlines decoded in the damaged span (from the start of
+    the unit that failed its check to the failure), which the reader never saw.
+    """
+
+    def __init__(self, message: str, damaged_lines: int = 0, verified_bytes: int = 0) -> None:
+        super().__init__(message)
+        self.damaged_lines = damaged_lines
+        #: decoded bytes before the damage that can be trusted: up to the start of the
+        #: unit that failed its check or that the file ends inside
+        self.verified_bytes = verified_bytes
 
 
 def codec_of(url: str) -> str | None:
@@ -65,21 +85,85 @@ def codec_of(url: str) -> str | None:
     return None
 
 
-def iter_chunks(url: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
-    """Yield the decompressed content of ``url`` in chunks of about ``chunk_bytes``.
+@dataclass(frozen=True)
+class Damage:
+    """Where a compressed file stops being trustworthy."""
 
-    Raises :class:`CorruptStream` when the compressed stream is damaged or truncated;
-    the chunks yielded before that point are good data.
+    #: decoded offset where the unit that failed its check starts: bytes before it are
+    #: verified, bytes from it on are not
+    verified_bytes: int
+    #: newlines decoded from ``verified_bytes`` to the failure
+    damaged_lines: int
+    message: str
+
+
+def find_damage(url: str, max_bytes: int | None = None) -> Damage | None:
+    """Decode ``url`` once, keeping nothing, and say where it is damaged (None: intact).
+
+    A bit flip inside a deflate stream is usually decoded into garbage without complaint
+    until the member's CRC is checked at its end (measured: a 64-byte flip 1.5 MB before
+    the end of a 2 MB member is reported only at the CRC). So no byte of a unit that fails
+    its check can be trusted; this pass finds the last verified unit. A unit that the file
+    ends inside is not trusted either: a flipped byte can desynchronise the decoder so
+    that it eats the rest of the input as garbage without an error, which looks exactly
+    like a cut (found by the fuzz tier). With ``max_bytes``, the check stops there (a
+    caller that reads no further than that need not know about damage beyond it).
     """
     codec = codec_of(url)
-    with fsspec.open(url, "rb") as raw:
-        if codec is None:
+    if codec is None:
+        return None
+    unit_from = 0
+    unit_lines = 0
+    decoded = 0
+    try:
+        for chunk, unit_start in _unit_chunks(url, codec, CHUNK_BYTES):
+            if unit_start != unit_from:
+                unit_from, unit_lines = unit_start, 0
+            unit_lines += chunk.count(b"\n")
+            decoded += len(chunk)
+            if max_bytes is not None and decoded > max_bytes:
+                return None
+    except CorruptStream as error:
+        damaged_lines = unit_lines if error.verified_bytes == unit_from else 0
+        return Damage(error.verified_bytes, damaged_lines, str(error))
+    return None
+
+
+def iter_chunks(
+    url: str, chunk_bytes: int = CHUNK_BYTES, max_bytes: int | None = None
+) -> Iterator[bytes]:
+    """Yield the decompressed content of ``url`` in chunks of about ``chunk_bytes``.
+
+    Only verified content is yielded: a compressed file is checked first
+    (:func:`find_damage`), then decoded up to the start of its first damaged unit, where
+    :class:`CorruptStream` is raised. The chunks yielded before that point are good data.
+    A caller that stops reading after ``max_bytes`` says so, and the check stops there
+    too (a decompression bomb is not decoded to its end).
+    """
+    codec = codec_of(url)
+    if codec is None:
+        with fsspec.open(url, "rb") as raw:
             while chunk := raw.read(chunk_bytes):
                 yield chunk
-        elif codec == "zstd":
-            yield from _zstd_chunks(url, raw, chunk_bytes)
-        else:
-            yield from _stdlib_chunks(url, _stdlib_decoder(codec, raw), chunk_bytes)
+        return
+    damage = find_damage(url, max_bytes)
+    if damage is None:
+        for chunk, _ in _unit_chunks(url, codec, chunk_bytes):
+            yield chunk
+        return
+    left = damage.verified_bytes
+    if left:
+        chunks = _unit_chunks(url, codec, chunk_bytes)
+        try:
+            for chunk, _ in chunks:
+                if len(chunk) >= left:
+                    yield chunk[:left]
+                    break
+                yield chunk
+                left -= len(chunk)
+        finally:
+            chunks.close()
+    raise CorruptStream(damage.message, damage.damaged_lines)
 
 
 def open_decompressed(url: str) -> io.BufferedReader:
@@ -95,7 +179,7 @@ def read_bounded(url: str, max_bytes: int) -> bytes | None:
     """The decompressed content of ``url``, or None when it is longer than ``max_bytes``."""
     parts: list[bytes] = []
     size = 0
-    for chunk in iter_chunks(url):
+    for chunk in iter_chunks(url, max_bytes=max_bytes):
         size += len(chunk)
         if size > max_bytes:
             return None
@@ -170,67 +254,89 @@ class _ChunkStream(io.RawIOBase):
         super().close()
 
 
-def _stdlib_decoder(codec: str, raw: BinaryIO) -> BinaryIO:
-    if codec == "gzip":
-        return gzip.GzipFile(fileobj=raw, mode="rb")
-    if codec == "bz2":
-        return bz2.BZ2File(raw, mode="rb")
-    return lzma.LZMAFile(raw, mode="rb")
+def _unit_chunks(url: str, codec: str, chunk_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """``(decoded chunk, decoded offset of the unit it belongs to)`` over the whole file.
 
-
-def _stdlib_chunks(url: str, stream: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
-    # read1 returns what one decoding step produced, so the data decoded before a failure
-    # is not lost with the failing call (read(n) drops its partial output on error).
-    out: list[bytes] = []
-    out_bytes = 0
-    with stream:
+    Units are gzip members, bz2 and xz streams, zstd frames: each ends with its own check
+    (CRC32, block CRCs, xxhash when written). Zero padding between units is skipped (as
+    gzip and xz allow); anything else that does not start a unit, a failed check, or a
+    file ending inside a unit raises :class:`CorruptStream`.
+    """
+    decoded = 0
+    unit_start = 0
+    decoder: Any = None
+    with fsspec.open(url, "rb") as raw:
+        data = b""
         while True:
+            if not data:
+                data = raw.read(_INPUT_BYTES)
+                if not data:
+                    break
+            if decoder is None:
+                data = data.lstrip(b"\0")
+                if not data:
+                    continue
+                while len(data) < _MAGIC_BYTES and (more := raw.read(_INPUT_BYTES)):
+                    data += more
+                unit_start = decoded
+                decoder = _new_unit_decoder(url, codec, data, decoded)
             try:
-                piece = stream.read1(chunk_bytes)
+                out = _decode_step(decoder, codec, data, chunk_bytes)
             except DECODER_ERRORS as error:
-                if out:
-                    yield b"".join(out)
-                raise CorruptStream(f"{url}: {type(error).__name__}: {error}") from error
-            if not piece:
-                break
-            out.append(piece)
-            out_bytes += len(piece)
-            if out_bytes >= chunk_bytes:
-                yield b"".join(out)
-                out, out_bytes = [], 0
-    if out:
-        yield b"".join(out)
-
-
-def _zstd_chunks(url: str, raw: BinaryIO, chunk_bytes: int) -> Iterator[bytes]:
-    """Decode concatenated zstd frames; a frame left unfinished at EOF is corruption."""
-    context = zstandard.ZstdDecompressor()
-    decoder = context.decompressobj()
-    frame_started = False
-    out: list[bytes] = []
-    out_bytes = 0
-    while data := raw.read(_ZSTD_INPUT_BYTES):
-        while data:
-            try:
-                decoded = decoder.decompress(data)
-            except zstandard.ZstdError as error:
-                if out:
-                    yield b"".join(out)
-                raise CorruptStream(f"{url}: ZstdError: {error}") from error
-            frame_started = True
-            if decoded:
-                out.append(decoded)
-                out_bytes += len(decoded)
+                raise _unit_failed(url, error, unit_start) from error
+            data = b""
+            while out:
+                decoded += len(out)
+                yield out, unit_start
+                try:
+                    out = _decode_step(decoder, codec, b"", chunk_bytes)
+                except DECODER_ERRORS as error:
+                    raise _unit_failed(url, error, unit_start) from error
             if decoder.eof:
-                data = decoder.unused_data
-                decoder = context.decompressobj()
-                frame_started = False
-            else:
-                data = b""
-        if out_bytes >= chunk_bytes:
-            yield b"".join(out)
-            out, out_bytes = [], 0
-    if out:
-        yield b"".join(out)
-    if frame_started:
-        raise CorruptStream(f"{url}: zstd stream ends inside a frame (truncated file)")
+                data = bytes(decoder.unused_data)
+                decoder = None
+    if decoder is not None:
+        # a cut and a flipped byte that desynchronises the decoder until the input runs
+        # out look the same (found by the fuzz tier): the unfinished unit is not trusted
+        message = f"{url}: the file ends inside a compressed unit (truncated or damaged)"
+        raise CorruptStream(message, verified_bytes=unit_start)
+
+
+_MAGIC = {
+    "gzip": (b"\x1f\x8b",),
+    "bz2": (b"BZh",),
+    "xz": (b"\xfd7zXZ\x00",),
+    "zstd": (b"\x28\xb5\x2f\xfd",),
+}
+
+
+def _unit_failed(url: str, error: BaseException, unit_start: int) -> CorruptStream:
+    return CorruptStream(f"{url}: {type(error).__name__}: {error}", verified_bytes=unit_start)
+
+
+def _new_unit_decoder(url: str, codec: str, data: bytes, decoded: int) -> Any:
+    if not data.startswith(_MAGIC[codec]) and not (codec == "zstd" and _skippable(data)):
+        message = f"{url}: bytes that start no {codec} unit at decoded offset {decoded}"
+        raise CorruptStream(message, verified_bytes=decoded)
+    if codec == "gzip":
+        return zlib.decompressobj(31)
+    if codec == "bz2":
+        return bz2.BZ2Decompressor()
+    if codec == "xz":
+        return lzma.LZMADecompressor()
+    return zstandard.ZstdDecompressor().decompressobj()
+
+
+def _skippable(data: bytes) -> bool:
+    return len(data) >= 4 and 0x50 <= data[0] <= 0x5F and data[1:4] == b"\x2a\x4d\x18"
+
+
+def _decode_step(decoder: Any, codec: str, data: bytes, max_out: int) -> bytes:
+    """Decode ``data`` (b"": what is buffered), at most about ``max_out`` bytes."""
+    if codec == "gzip":
+        return decoder.decompress(data or decoder.unconsumed_tail, max_out)
+    if codec == "zstd":
+        return decoder.decompress(data) if data else b""
+    if decoder.eof or (not data and decoder.needs_input):
+        return b""
+    return decoder.decompress(data, max_out)

@@ -16,8 +16,13 @@ Skipped records, counted under ``jsonl:<reason>``:
 - ``missing_text``: the text field is absent, null or not a string;
 - ``empty_text``: the text is empty or whitespace only (datatrove skips these too);
 - ``oversized``: a line longer than ``max_line_bytes`` (dropped as it streams);
-- ``corrupt_stream``: a damaged or truncated compressed file. Counted once (and once in
-  ``records``, standing for the unreadable rest); the records read before are kept.
+- ``corrupt_stream``: a damaged or truncated compressed file. The damaged span — from the
+  start of the compressed unit (gzip member, zstd frame, bz2/xz stream) that fails its
+  check to the failure — is never parsed: each of its lines is counted here, plus one
+  record standing for the unreadable rest; the lines of the verified units before it are
+  read as usual (see :mod:`gristmill.io.compression`);
+- ``not_a_file`` (a FIFO, device or socket among the inputs: never opened) and
+  ``unreadable`` (a file that cannot be opened): one record per file.
 
 Blank lines are not records. A ``.json`` file is read as JSON Lines too (the usual layout
 of Hugging Face dumps); a file that is one JSON array yields ``invalid_json`` records.
@@ -33,7 +38,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from gristmill.documents import BatchBuilder
-from gristmill.io.base import ReaderCounts, Shard
+from gristmill.io.base import ReaderCounts, Shard, input_problem
 from gristmill.io.compression import COMPRESSED_SUFFIXES, CorruptStream, iter_chunks, iter_lines
 from gristmill.io.fields import FieldMapping
 
@@ -57,6 +62,12 @@ class JsonlReader(FieldMapping):
         builder = BatchBuilder(shard.source, shard.name, self.batch_docs, self.batch_bytes)
         line_number = 0  # running over the shard's files, so ordinals never repeat
         for url in shard.paths:
+            problem = input_problem(url)
+            if problem is not None:
+                counts["records"] += 1
+                counts.skip(f"{self.format}:{problem}", url, line_number)
+                line_number += 1
+                continue
             lines = iter_lines(iter_chunks(url), self.max_line_bytes)
             try:
                 for line in lines:
@@ -67,15 +78,22 @@ class JsonlReader(FieldMapping):
                     counts["records"] += 1
                     document = self._document(line)
                     if isinstance(document, str):
-                        counts[f"{self.format}:{document}"] += 1
+                        counts.skip(f"{self.format}:{document}", url, ordinal)
                         continue
                     text, url_value, meta = document
                     batch = builder.add(ordinal, text, url_value, meta)
                     if batch is not None:
                         yield batch
-            except CorruptStream:
+            except CorruptStream as damage:
+                # the lines of the damaged span, then one record for the unreadable rest
+                for _ in range(damage.damaged_lines + 1):
+                    counts["records"] += 1
+                    counts.skip(f"{self.format}:corrupt_stream", url, line_number)
+                    line_number += 1
+            except PermissionError:  # lost its permissions since the check
                 counts["records"] += 1
-                counts[f"{self.format}:corrupt_stream"] += 1
+                counts.skip(f"{self.format}:unreadable", url, line_number)
+                line_number += 1
         batch = builder.flush()
         if batch is not None:
             yield batch

@@ -27,6 +27,9 @@ Skipped records, counted under ``warc:<reason>`` (``records`` counts every recor
 - ``truncated``: a record shorter than its Content-Length (the file ends inside it);
 - ``decode_error``: a Content-Encoding that cannot be decoded (unknown, or br without
   brotli installed, or corrupt);
+- ``invalid_utf8``: a page that declares UTF-8 but holds a run of bytes that are not
+  UTF-8 (a damaged span: kept, it would be mojibake or a run of U+FFFD);
+- ``not_a_file`` / ``unreadable``: an input that is not a regular file, or cannot be read;
 - ``empty_payload``; ``empty_text`` / ``short_text``: the extracted text is empty or shorter
   than ``min_text_chars``; ``extract_error``: the extractor raised;
 - ``corrupt_stream`` / ``corrupt_record``: a damaged compressed member, or a record the
@@ -42,6 +45,13 @@ read as content, as on hub pages of link titles). They are meta
 fields rather than ``extract_*`` columns because a reader's batches keep the document schema
 that every source shares; a step may lift them into columns.
 
+A page that declares UTF-8 (HTTP header or ``<meta>``) but has a few scattered invalid
+bytes among valid multi-byte UTF-8 is *repaired*: decoded as UTF-8 with U+FFFD for each
+bad sequence, with ``meta["utf8_replaced"] = true`` (the count of such documents is a
+query on meta), instead of being handed to charset detection, which read such pages as
+cp1252 mojibake (issue 16). A declared-UTF-8 page without any valid multi-byte sequence is
+a mislabel and goes to detection as before.
+
 Records that the crawler itself truncated (``WARC-Truncated``, e.g. CommonCrawl's payload
 limit) are kept: their HTML prefix is good text; ``meta["warc_truncated"]`` says why.
 """
@@ -50,6 +60,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -70,7 +81,7 @@ from gristmill.io.archive_stream import (
     iter_arc_records,
     iter_warc_records,
 )
-from gristmill.io.base import Reader, ReaderCounts, Shard, open_binary
+from gristmill.io.base import Reader, ReaderCounts, Shard, input_problem, open_binary
 from gristmill.io.html import (
     DEFAULT_EXTRACTOR,
     HTML_MEDIA_TYPES,
@@ -79,6 +90,7 @@ from gristmill.io.html import (
     Extraction,
     Extractor,
     charset_from_content_type,
+    charset_from_meta,
     decode_html,
     extract,
     looks_like_html,
@@ -153,6 +165,11 @@ class WarcReader(Reader):
         builder = BatchBuilder(shard.source, shard.name, self.batch_docs, self.batch_bytes)
         ordinals = itertools.count()  # running over the shard's files: ordinals never repeat
         for url in shard.paths:
+            problem = input_problem(url)
+            if problem is not None:
+                counts["records"] += 1
+                counts.skip(f"{self.format}:{problem}", url, next(ordinals))
+                continue
             with open_binary(url, compression=None) as raw:
                 stream = ArchiveStream(raw)
                 head = stream.peek_head(4096)
@@ -162,16 +179,23 @@ class WarcReader(Reader):
                     arc = not is_warc_start(head) and is_arc_start(head)
                 else:  # damaged from its first byte: the name is all there is to go by
                     arc = url.endswith((".arc", ".arc.gz"))
-                iter_records = iter_arc_records if arc else iter_warc_records
-                records = iter_records(stream, counts, self.format, ordinals)
+                if arc:
+                    records = iter_arc_records(
+                        stream, counts, self.format, ordinals, url, self.max_payload_bytes
+                    )
+                else:
+                    records = iter_warc_records(
+                        stream, counts, self.format, ordinals, url, self.max_payload_bytes
+                    )
                 to_payload = _arc_payload if arc else _warc_payload
                 for ordinal, record in records:
                     counts["records"] += 1
                     outcome = to_payload(record)
+                    record_url = outcome.url if isinstance(outcome, HttpPayload) else None
                     if isinstance(outcome, HttpPayload):
                         outcome = self._document(outcome)
                     if isinstance(outcome, str):
-                        counts[f"{self.format}:{outcome}"] += 1
+                        counts.skip(f"{self.format}:{outcome}", url, ordinal, record_url)
                         continue
                     batch = builder.add(ordinal, *outcome)
                     if batch is not None:
@@ -216,7 +240,15 @@ class WarcReader(Reader):
             if not looks_like_html(body):
                 return "non_html"
             mime = "text/html"
-        html, charset = decode_html(body, charset_from_content_type(payload.content_type))
+        http_charset = charset_from_content_type(payload.content_type)
+        utf8 = _declared_utf8_repair(body, http_charset or charset_from_meta(body))
+        if utf8 == "damaged":
+            return "invalid_utf8"
+        if utf8 is not None:
+            html, charset = utf8, "utf-8"
+            payload.meta[UTF8_REPLACED_KEY] = True
+        else:
+            html, charset = decode_html(body, http_charset)
         try:
             extraction = self.extract(html)
         except ImportError:
@@ -240,6 +272,33 @@ class WarcReader(Reader):
     def extract(self, html: str) -> Extraction:
         """The main text of a decoded page and its extraction signals."""
         return extract(html, self.extractor, self.doubtful_fallback)
+
+
+UTF8_REPLACED_KEY = "utf8_replaced"
+#: this many invalid bytes in a row are a damaged span, not a stray bad byte
+_DAMAGED_RUN = re.compile("\ufffd{4,}")
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def _declared_utf8_repair(body: bytes, declared: str | None) -> str | None:
+    """The repaired text of a page declaring UTF-8 with a few invalid bytes, "damaged" for
+    one with a run of them, None when the page decodes or is not really UTF-8."""
+    if declared != "utf-8":
+        return None
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    else:
+        return None
+    text = body.decode("utf-8", errors="replace")
+    valid_multibyte = len(_NON_ASCII.findall(text))
+    if valid_multibyte == 0:
+        return None  # a mislabelled single-byte page: detection decodes it
+    if len(_DAMAGED_RUN.findall(text)) > body.count(b"\xef\xbf\xbd" * 4):
+        return "damaged"
+    replaced = text.count("\ufffd") - body.count(b"\xef\xbf\xbd")
+    return text if replaced <= valid_multibyte else None
 
 
 def _warc_payload(record: WarcRecord) -> HttpPayload | str:

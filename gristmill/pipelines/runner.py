@@ -34,7 +34,7 @@ from gristmill.pipelines.plan import (
     signature_url,
 )
 from gristmill.pipelines.progress import TOPIC as PROGRESS_TOPIC
-from gristmill.pipelines.segment import SegmentTask, run_segment
+from gristmill.pipelines.segment import READ_STAGE, SegmentTask, run_segment
 from gristmill.pipelines.stats import AccountingError, check_chain, merge_source_stats
 from gristmill.records import files_digest
 from gristmill.steps import GlobalStep
@@ -214,6 +214,8 @@ def _make_task(
     rejected = None
     if config.write_rejected:
         stage_ids = ([segment.apply.id] if segment.apply else []) + [s.id for s in segment.stages]
+        if segment.index == 0:
+            stage_ids.insert(0, READ_STAGE)  # reader skips (issue 15)
         rejected = {stage_id: rejected_url(config, stage_id, shard) for stage_id in stage_ids}
     return SegmentTask(
         source=source.name,

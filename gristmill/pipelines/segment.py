@@ -17,8 +17,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gristmill.documents import DOC_COLUMNS, empty_batch, text_bytes
-from gristmill.io.base import Reader, ReaderCounts, Shard
+from gristmill.documents import (
+    DOC_COLUMNS,
+    document_id,
+    empty_batch,
+    encode_meta,
+    make_batch,
+    text_bytes,
+)
+from gristmill.io.base import Reader, ReaderCounts, Shard, SkippedRecord
 from gristmill.io.writers import ShardWriter, iter_arrow_batches, write_marker
 from gristmill.pipelines.config import Stage
 from gristmill.pipelines.progress import ShardProgress
@@ -78,6 +85,37 @@ class _RejectedWriters:
     def abort(self) -> None:
         for writer in self.writers.values():
             writer.abort()
+
+
+READ_STAGE = "read"
+
+
+def skipped_rows(source: str, shard: str, skipped: list[SkippedRecord]) -> pa.Table:
+    """Rejected rows for reader skips: id, url, ``meta.path``, reason; no text (see above)."""
+    ids = [
+        document_id(source, shard, record.ordinal)
+        if record.ordinal is not None
+        else f"{source}/{shard}/skipped:{record.path}"
+        for record in skipped
+    ]
+    urls = [record.url if record.url is not None else record.path for record in skipped]
+    metas = [
+        encode_meta(
+            {"path": record.path, "detail": record.detail}
+            if record.detail
+            else {"path": record.path}
+        )
+        for record in skipped
+    ]
+    table = make_batch(ids, source, [""] * len(skipped), urls, metas)
+    reasons = pa.array([record.reason for record in skipped], pa.string())
+    return table.append_column(REASON_COLUMN, reasons)
+
+
+def _write_skipped(task: SegmentTask, counts: ReaderCounts, rejected: _RejectedWriters) -> None:
+    skipped = counts.drain_skipped()
+    if skipped and task.rejected_urls is not None and READ_STAGE in task.rejected_urls:
+        rejected.write(READ_STAGE, skipped_rows(task.source, task.shard.name, skipped))
 
 
 def _read_input(task: SegmentTask, counts: ReaderCounts) -> Iterator[pa.Table]:
@@ -183,7 +221,7 @@ def _signatures(task: SegmentTask, batch: pa.Table) -> pa.Table:
 def run_segment(task: SegmentTask) -> dict[str, Any]:
     """Run a segment on a shard; returns ``{"source", "shard", "segment", "stages", ...}``."""
     where = f"{task.source}/{task.shard.name} segment {task.segment_index}"
-    counts = ReaderCounts()
+    counts = ReaderCounts(record_skips=True)
     read_stats = StageStats("read")
     stage_stats: list[StageStats] = []
     apply_state = None
@@ -204,6 +242,7 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
     try:
         for batch in _timed(_read_input(task, counts), read_stats):
             progress.update()
+            _write_skipped(task, counts, rejected)
             read_stats.docs_out += batch.num_rows
             read_stats.bytes_out += text_bytes(batch)
             position = 0
@@ -238,6 +277,7 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
                 signature = _signatures(task, batch)
                 signatures += signature.num_rows
                 signature_writer.write(signature)
+        _write_skipped(task, counts, rejected)
         writer.close()
         if signature_writer is not None:
             if signature_writer.schema is None:  # no batch at all: keep the signature schema
