@@ -113,9 +113,12 @@ def output_url(config: RunConfig, segment: Segment, shard: Shard) -> str:
         return posixpath.join(
             config.output, "data", shard.source, shard.name + SUFFIXES[config.output_format]
         )
-    return posixpath.join(
-        config.output, "work", shard.source, f"segment-{segment.index}", shard.name + ".arrow"
-    )
+    return posixpath.join(segment_work_dir(config, segment), shard.name + ".arrow")
+
+
+def segment_work_dir(config: RunConfig, segment: Segment) -> str:
+    """The folder of a segment's intermediate shards (a segment that is not the last)."""
+    return posixpath.join(config.output, "work", segment.source.name, f"segment-{segment.index}")
 
 
 def global_dir(config: RunConfig, step_id: str) -> str:
