@@ -197,6 +197,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _run(config_path: str, args: argparse.Namespace, output: str | None = None) -> int:
     from gristmill.pipelines.config import load_config, with_dedup_index
+    from gristmill.pipelines.output_folder import claimed_output
     from gristmill.pipelines.runner import (
         RunFailed,
         available_cores,
@@ -217,7 +218,12 @@ def _run(config_path: str, args: argparse.Namespace, output: str | None = None) 
         warning = oversubscription_warning(workers, origin, cores)
         if warning:
             console.print(f"[yellow]warning:[/] {warning}")
-    with dask_client(workers, args.scheduler, args.scheduler_file) as client:
+    # the output folder is claimed (locked, checked, emptied for --fresh) before a cluster
+    # is started, so a busy or foreign folder is refused at once
+    with (
+        claimed_output(config.output, fresh=not args.resume),
+        dask_client(workers, args.scheduler, args.scheduler_file) as client,
+    ):
         console.print(f"Dask dashboard: {client.dashboard_link}")
         with Progress(
             TextColumn("[bold]phase {task.fields[phase]}[/]"),
@@ -242,7 +248,9 @@ def _run(config_path: str, args: argparse.Namespace, output: str | None = None) 
                 )
 
             try:
-                run = run_pipeline(config, client, resume=args.resume, on_progress=show)
+                run = run_pipeline(
+                    config, client, resume=args.resume, on_progress=show, output_claimed=True
+                )
             except RunFailed as error:
                 console.print(f"[red]run failed[/]: {error}")
                 return 1

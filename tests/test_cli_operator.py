@@ -64,15 +64,21 @@ def test_ctrl_c_exits_cleanly_with_a_resume_hint_and_the_rerun_resumes(tmp_path)
     assert run["sources"]["web"]["docs_in"] == 6 * 1000
 
 
-def test_more_workers_than_cores_warns(tmp_path):
+def test_more_workers_than_cores_warns_and_a_foreign_folder_is_refused_before_any_starts(
+    tmp_path,
+):
     write_jsonl_corpus(tmp_path / "corpus", shards=1, docs_per_shard=20)
     too_many = available_cores() + 1
     data = basic_config(tmp_path / "corpus", tmp_path / "out", workers=too_many)
     config = write_config(tmp_path / "p.yaml", data)
+    (tmp_path / "out" / "data").mkdir(parents=True)  # someone else's folder
     code, stderr = _finish(_gristmill("run", str(config)))
-    assert code == 0, stderr
     assert f"warning: {too_many} worker processes ('workers' in {config})" in stderr
     assert f"on {available_cores()} CPU cores" in stderr
+    assert code == 2, stderr
+    assert "output folder:" in stderr and "already holds data" in stderr
+    assert "Dask dashboard" not in stderr  # refused before a cluster was started
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["data"]
 
 
 def test_a_text_field_matching_nothing_fails_the_run_with_the_fields_seen(tmp_path):

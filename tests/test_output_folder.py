@@ -138,7 +138,7 @@ def test_a_lock_of_another_host_is_never_guessed_stale(tmp_path):
         OutputLock(str(tmp_path)).acquire()
 
 
-def test_two_cli_runs_on_one_folder_do_not_interleave(tmp_path, client):
+def test_two_cli_runs_on_one_folder_do_not_interleave(tmp_path):
     write_jsonl_corpus(tmp_path / "corpus", shards=3, docs_per_shard=300)
     path = write_config(tmp_path / "p.yaml", basic_config(tmp_path / "corpus", tmp_path / "out"))
     first = subprocess.Popen(
@@ -152,8 +152,15 @@ def test_two_cli_runs_on_one_folder_do_not_interleave(tmp_path, client):
     while not lock.exists() and first.poll() is None and time.time() < deadline:
         time.sleep(0.02)
     assert first.poll() is None, "the first run ended before the second could start"
-    with pytest.raises(OutputFolderBusy, match=f"pid {first.pid} on host"):
-        run_pipeline(load_config(path), client, resume=False)
+    second = subprocess.run(
+        [sys.executable, "-m", "gristmill.cli", "run", str(path), "--workers", "1", "--fresh"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
+    )
+    assert second.returncode == 2, second.stderr
+    assert f"in use by another gristmill run: pid {first.pid} on host" in second.stderr
     assert first.wait(timeout=300) == 0, first.stderr.read()
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["sources"]["web"]["docs_in"] == 3 * 300

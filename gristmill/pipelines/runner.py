@@ -162,11 +162,16 @@ def run_pipeline(
     client: Client,
     resume: bool = True,
     on_progress: ProgressCallback | None = None,
+    output_claimed: bool = False,
 ) -> dict[str, Any]:
     """Run every phase; returns the run record also written to ``out/run.json``.
 
     The output folder is locked for the run; ``resume=False`` (``--fresh``) first deletes
-    what an earlier run wrote there (see :mod:`gristmill.pipelines.output_folder`)."""
+    what an earlier run wrote there (see :mod:`gristmill.pipelines.output_folder`). A
+    caller that already holds :func:`claimed_output` (the CLI, before it starts a
+    cluster) passes ``output_claimed=True``."""
+    if output_claimed:
+        return _run_pipeline(config, client, resume, on_progress)
     with claimed_output(config.output, fresh=not resume):
         return _run_pipeline(config, client, resume, on_progress)
 
