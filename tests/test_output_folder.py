@@ -80,6 +80,13 @@ def test_a_run_never_writes_into_a_gristmill_folder_name_it_did_not_create(
     assert _snapshot(out) == before
 
 
+def test_an_output_that_is_a_file_is_refused(tmp_path, config, client):
+    (tmp_path / "out").write_text("a file, not a folder\n")
+    with pytest.raises(OutputFolderError, match="exists and is not a folder"):
+        run_pipeline(config, client, resume=False)
+    assert (tmp_path / "out").read_text() == "a file, not a folder\n"
+
+
 def test_fresh_on_a_previous_run_deletes_only_gristmill_entries(tmp_path, config, client):
     out = tmp_path / "out"
     _user_files(out)  # beside a run: allowed, and left alone

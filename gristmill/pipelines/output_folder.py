@@ -79,6 +79,8 @@ def claimed_output(url: str, fresh: bool) -> Iterator[list[str]]:
     entries when ``fresh``), mark it, and release the lock on exit however the run ends.
     Yields the names of entries gristmill did not write, which it leaves alone."""
     fs, root = url_to_fs(url)
+    if fs.exists(root) and not fs.isdir(root):
+        raise OutputFolderError(f"the output {root} exists and is not a folder")
     fs.makedirs(root, exist_ok=True)
     lock = OutputLock(root) if "file" in fs.protocol else None
     if lock is not None:
