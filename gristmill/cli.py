@@ -221,9 +221,11 @@ def _run(config_path: str, args: argparse.Namespace, output: str | None = None) 
     # the output folder is claimed (locked, checked, emptied for --fresh) before a cluster
     # is started, so a busy or foreign folder is refused at once
     with (
-        claimed_output(config.output, fresh=not args.resume),
+        claimed_output(config.output, fresh=not args.resume) as foreign,
         dask_client(workers, args.scheduler, args.scheduler_file) as client,
     ):
+        if foreign and not args.resume:
+            console.print(f"--fresh left alone what gristmill did not write: {', '.join(foreign)}")
         console.print(f"Dask dashboard: {client.dashboard_link}")
         with Progress(
             TextColumn("[bold]phase {task.fields[phase]}[/]"),

@@ -71,6 +71,10 @@ class Segment:
                 "output": config.output_format if self.is_last else "arrow",
                 "keep_signals": config.keep_signals if self.is_last else True,
                 "write_rejected": config.write_rejected,
+                # rejected documents of stages before pii are scrubbed (outputs of older
+                # versions, which kept them raw, are redone on resume)
+                "rejected_scrubbed_by_pii": config.write_rejected
+                and any(stage.step.name == "pii" for stage in self.source.stages),
             }
         )
 
