@@ -214,6 +214,8 @@ def _run_pipeline(
             )
 
     run = _run_record(config, plan, records, global_summaries, started)
+    # every document segment is done: raw text before a pii stage is no longer needed
+    remove_unscrubbed_work(config, plan)
     for section, runner_path in POST_STAGES.items():
         if getattr(config, section) is not None:
             module_name, function = runner_path.split(":")
@@ -222,7 +224,6 @@ def _run_pipeline(
     run["wall_s"] = round(time.time() - started, 3)
     with fs.open(posixpath.join(out_root, RUN_FILE), "w") as handle:
         json.dump(run, handle, indent=2, sort_keys=False)
-    remove_unscrubbed_work(config, plan)
     return run
 
 

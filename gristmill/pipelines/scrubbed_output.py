@@ -1,12 +1,13 @@
-"""With a ``pii`` step configured, no raw text stays in ``work/`` once a run has succeeded.
+"""With a ``pii`` step configured, no raw text stays in ``work/`` once the documents are done.
 
 The intermediate shards of a source (``work/<source>/segment-<k>/``) hold its documents
 as they left segment ``k``; the segments that run before the source's ``pii`` stage hold
-them unscrubbed. When the run has succeeded, those folders are removed with their
-completion markers. A later re-run (resume) then redoes those segments — the same bytes,
-by construction — whenever it needs them, and reuses everything after them: the
-resolutions of global steps are keyed by fingerprints, not by these files, and the
-segments after ``pii`` keep their shards and markers.
+them unscrubbed. Once every document segment has succeeded (before the tokenizer and
+mixture stages, which read only the final shards), those folders are removed with their
+completion markers. A later re-run (resume) redoes those segments — the same bytes, by
+construction — and reuses everything after them whose config is unchanged: resolutions of
+global steps are keyed by fingerprints, not by these files, and the segments from ``pii``
+on keep their shards and markers.
 
 The other places raw text could reach are handled where they are written: documents that
 stages before ``pii`` remove are scrubbed by that ``pii`` step before they are written to
