@@ -69,7 +69,11 @@ def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip shards already done with the same config (default)",
     )
     resume.add_argument(
-        "--fresh", dest="resume", action="store_false", help="delete the output and start over"
+        "--fresh",
+        dest="resume",
+        action="store_false",
+        help="delete what an earlier run wrote in the output folder and start over (a "
+        "folder that is not a gristmill output is refused; other files are left alone)",
     )
 
 
@@ -136,6 +140,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; Ctrl-C ends it with exit code 130 and a resume hint, no traceback."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        console.print(
+            "[yellow]interrupted[/]: a pipeline run keeps the shards it finished; run the "
+            "same command again (without --fresh) to resume from them"
+        )
+        return 130
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     # Dask's INFO chatter (workers starting, shuffles) would bury the progress display;
     # the environment variable reaches the worker processes too.
@@ -143,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     from gristmill.mixture.weights import MixtureError
     from gristmill.pipelines.config import ConfigError
+    from gristmill.pipelines.output_folder import OutputFolderError
+    from gristmill.pipelines.source_checks import SourceYieldedNothing
+    from gristmill.tokenize.config import TokenizerTrainingError
 
     try:
         if getattr(args, "handler", None) is not None:
@@ -171,6 +190,15 @@ def main(argv: list[str] | None = None) -> int:
     except MixtureError as error:
         console.print(f"[red]mixture error:[/] {error}")
         return 2
+    except OutputFolderError as error:
+        console.print(f"[red]output folder:[/] {error}")
+        return 2
+    except TokenizerTrainingError as error:
+        console.print(f"[red]tokenizer error:[/] {error}")
+        return 2
+    except SourceYieldedNothing as error:
+        console.print(f"[red]run failed:[/] {error}")
+        return 1
     return 1
 
 
@@ -194,15 +222,35 @@ def _report(args: argparse.Namespace) -> int:
 
 def _run(config_path: str, args: argparse.Namespace, output: str | None = None) -> int:
     from gristmill.pipelines.config import load_config, with_dedup_index
-    from gristmill.pipelines.runner import RunFailed, dask_client, run_pipeline
+    from gristmill.pipelines.output_folder import claimed_output
+    from gristmill.pipelines.runner import (
+        RunFailed,
+        available_cores,
+        dask_client,
+        oversubscription_warning,
+        run_pipeline,
+    )
     from gristmill.report.summary import print_run_summary
     from gristmill.report.writer import write_report
 
     config = load_config(config_path, output=output)
     if getattr(args, "dedup_index", None):
         config = with_dedup_index(config, args.dedup_index)
-    workers = args.workers or config.workers or os.cpu_count() or 1
-    with dask_client(workers, args.scheduler, args.scheduler_file) as client:
+    cores = available_cores()
+    workers = args.workers or config.workers or cores
+    if not (args.scheduler or args.scheduler_file):
+        origin = "--workers" if args.workers else f"'workers' in {config.source_file}"
+        warning = oversubscription_warning(workers, origin, cores)
+        if warning:
+            console.print(f"[yellow]warning:[/] {warning}")
+    # the output folder is claimed (locked, checked, emptied for --fresh) before a cluster
+    # is started, so a busy or foreign folder is refused at once
+    with (
+        claimed_output(config.output, fresh=not args.resume) as foreign,
+        dask_client(workers, args.scheduler, args.scheduler_file) as client,
+    ):
+        if foreign and not args.resume:
+            console.print(f"--fresh left alone what gristmill did not write: {', '.join(foreign)}")
         console.print(f"Dask dashboard: {client.dashboard_link}")
         with Progress(
             TextColumn("[bold]phase {task.fields[phase]}[/]"),
@@ -239,7 +287,9 @@ def _run(config_path: str, args: argparse.Namespace, output: str | None = None) 
                 )
 
             try:
-                run = run_pipeline(config, client, resume=args.resume, on_progress=show)
+                run = run_pipeline(
+                    config, client, resume=args.resume, on_progress=show, output_claimed=True
+                )
             except RunFailed as error:
                 console.print(f"[red]run failed[/]: {error}")
                 return 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -33,9 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from gristmill import __version__
 from gristmill.io.base import Reader
+from gristmill.pipelines.bounded_yaml import YamlTooLarge, load_bounded_yaml
 from gristmill.pipelines.registry import READERS, STEPS, reader_class, step_class
+from gristmill.pipelines.step_inputs import InputFileError, check_step_inputs
 from gristmill.records import fingerprint
 from gristmill.steps import GlobalStep, Step
+
+#: the largest pipeline YAML read (a config is a few kilobytes)
+MAX_CONFIG_BYTES = 4 * 2**20
 
 
 class ConfigError(ValueError):
@@ -183,12 +189,11 @@ def describe_stage(stage: Stage) -> dict[str, Any]:
 def load_config(path: str | os.PathLike[str], output: str | None = None) -> RunConfig:
     """Read and validate a pipeline YAML. Relative paths are relative to the file."""
     path = Path(path)
+    text = _read_config_text(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read the config: {error}") from error
-    try:
-        data = yaml.safe_load(text)
+        data = load_bounded_yaml(text)
+    except YamlTooLarge as error:
+        raise ConfigError(f"{path}: {error}") from None
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: not valid YAML: {error}") from error
     if not isinstance(data, dict):
@@ -196,6 +201,23 @@ def load_config(path: str | os.PathLike[str], output: str | None = None) -> RunC
     if output is not None:
         data = {**data, "output": output}
     return parse_config(data, source_file=str(path), base_dir=path.parent)
+
+
+def _read_config_text(path: Path) -> str:
+    """The config's text; a device, FIFO or huge file is refused before it is opened."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path}: the config must be a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: the config is {info.st_size:,} bytes; at most {MAX_CONFIG_BYTES:,}"
+            )
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read the config: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: the config is not UTF-8 text: {error}") from None
 
 
 def parse_config(
@@ -281,6 +303,10 @@ def _parse_stages(
         step = _validate(step_class(name), params, source_file, f"{here}.{name}")
         if base_dir is not None and hasattr(step, "with_base_dir"):
             step = step.with_base_dir(base_dir)
+        try:
+            check_step_inputs(step, f"{here}.{name}")
+        except InputFileError as error:
+            raise ConfigError(f"{source_file}: {error}") from None
         stage_id = name
         suffix = 2
         while stage_id in used:

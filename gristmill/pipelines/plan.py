@@ -71,6 +71,10 @@ class Segment:
                 "output": config.output_format if self.is_last else "arrow",
                 "keep_signals": config.keep_signals if self.is_last else True,
                 "write_rejected": config.write_rejected,
+                # rejected documents of stages before pii are scrubbed (outputs of older
+                # versions, which kept them raw, are redone on resume)
+                "rejected_scrubbed_by_pii": config.write_rejected
+                and any(stage.step.name == "pii" for stage in self.source.stages),
             }
         )
 
@@ -113,9 +117,12 @@ def output_url(config: RunConfig, segment: Segment, shard: Shard) -> str:
         return posixpath.join(
             config.output, "data", shard.source, shard.name + SUFFIXES[config.output_format]
         )
-    return posixpath.join(
-        config.output, "work", shard.source, f"segment-{segment.index}", shard.name + ".arrow"
-    )
+    return posixpath.join(segment_work_dir(config, segment), shard.name + ".arrow")
+
+
+def segment_work_dir(config: RunConfig, segment: Segment) -> str:
+    """The folder of a segment's intermediate shards (a segment that is not the last)."""
+    return posixpath.join(config.output, "work", segment.source.name, f"segment-{segment.index}")
 
 
 def global_dir(config: RunConfig, step_id: str) -> str:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import posixpath
+import signal
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -25,6 +28,7 @@ from gristmill import __version__
 from gristmill.io.base import Shard
 from gristmill.io.writers import read_marker
 from gristmill.pipelines.config import RunConfig, SourceConfig, fingerprint
+from gristmill.pipelines.output_folder import GRISTMILL_ENTRIES, claimed_output
 from gristmill.pipelines.plan import (
     Segment,
     output_url,
@@ -34,7 +38,9 @@ from gristmill.pipelines.plan import (
     signature_url,
 )
 from gristmill.pipelines.progress import TOPIC as PROGRESS_TOPIC
+from gristmill.pipelines.scrubbed_output import remove_unscrubbed_work
 from gristmill.pipelines.segment import READ_STAGE, SegmentTask, run_segment
+from gristmill.pipelines.source_checks import check_sources_yielded
 from gristmill.pipelines.stats import AccountingError, check_chain, merge_source_stats
 from gristmill.records import files_digest
 from gristmill.steps import GlobalStep
@@ -95,19 +101,55 @@ def dask_client(
         finally:
             client.close()
         return
-    cluster = LocalCluster(
-        n_workers=workers or 1,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        host="127.0.0.1",
-    )
+    with _workers_ignore_ctrl_c():
+        cluster = LocalCluster(
+            n_workers=workers or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            host="127.0.0.1",
+        )
     client = Client(cluster)
     try:
         yield client
     finally:
         client.close()
         cluster.close()
+
+
+@contextmanager
+def _workers_ignore_ctrl_c():
+    """Start worker processes with SIGINT ignored (an ignored signal stays ignored across
+    exec). A terminal's Ctrl-C reaches every process of the foreground group; the client
+    alone should handle it — and close the cluster — rather than each worker printing its
+    own KeyboardInterrupt traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, e.g. a container's quota)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def oversubscription_warning(workers: int, origin: str, cores: int) -> str | None:
+    """A warning when more single-threaded worker processes are asked for than there are
+    cores: they only compete for the CPUs and each costs its own memory."""
+    if workers <= cores:
+        return None
+    return (
+        f"{workers} worker processes ({origin}) on {cores} CPU cores: the extra workers add "
+        f"memory and contention, not speed; the default is the core count ({cores})"
+    )
 
 
 def list_shards(config: RunConfig) -> dict[str, list[Shard]]:
@@ -127,13 +169,28 @@ def run_pipeline(
     client: Client,
     resume: bool = True,
     on_progress: ProgressCallback | None = None,
+    output_claimed: bool = False,
 ) -> dict[str, Any]:
-    """Run every phase; returns the run record also written to ``out/run.json``."""
+    """Run every phase; returns the run record also written to ``out/run.json``.
+
+    The output folder is locked for the run; ``resume=False`` (``--fresh``) first deletes
+    what an earlier run wrote there (see :mod:`gristmill.pipelines.output_folder`). A
+    caller that already holds :func:`claimed_output` (the CLI, before it starts a
+    cluster) passes ``output_claimed=True``."""
+    if output_claimed:
+        return _run_pipeline(config, client, resume, on_progress)
+    with claimed_output(config.output, fresh=not resume):
+        return _run_pipeline(config, client, resume, on_progress)
+
+
+def _run_pipeline(
+    config: RunConfig,
+    client: Client,
+    resume: bool,
+    on_progress: ProgressCallback | None,
+) -> dict[str, Any]:
     started = time.time()
     fs, out_root = url_to_fs(config.output)
-    if not resume and fs.exists(out_root):
-        fs.rm(out_root, recursive=True)
-    fs.makedirs(out_root, exist_ok=True)
     _remove_partial_files(fs, out_root)
 
     shards = list_shards(config)
@@ -155,6 +212,8 @@ def run_pipeline(
                 for shard in shards[source.name]:
                     tasks.append(_make_task(config, segment, previous, shard, chain, resolutions))
         records.extend(_run_phase(client, phase, tasks, resume, on_progress))
+        if phase == 0:
+            check_sources_yielded(list(config.sources), records, shards)
         if phase < len(order):
             step_id = order[phase]
             resolutions[step_id], global_summaries[step_id] = _resolve(
@@ -162,6 +221,8 @@ def run_pipeline(
             )
 
     run = _run_record(config, plan, records, global_summaries, started)
+    # every document segment is done: raw text before a pii stage is no longer needed
+    remove_unscrubbed_work(config, plan)
     for section, runner_path in POST_STAGES.items():
         if getattr(config, section) is not None:
             module_name, function = runner_path.split(":")
@@ -186,10 +247,15 @@ def final_shards(
 
 
 def _remove_partial_files(fs, out_root: str) -> None:
-    """Temporary files of tasks killed mid-write (their shards are redone on resume)."""
-    for path in fs.find(out_root):
-        if ".tmp-" in posixpath.basename(path):
-            fs.rm(path)
+    """Temporary files of tasks killed mid-write (their shards are redone on resume), in
+    the folders gristmill writes only."""
+    for entry in sorted(GRISTMILL_ENTRIES):
+        folder = posixpath.join(out_root, entry)
+        if not fs.isdir(folder):
+            continue
+        for path in fs.find(folder):
+            if ".tmp-" in posixpath.basename(path):
+                fs.rm(path)
 
 
 def _make_task(
@@ -267,7 +333,7 @@ def phase_label(tasks: list[SegmentTask]) -> str:
 
 def _sample_scrubbing(source: SourceConfig) -> dict[str, Any]:
     """The source's first ``pii`` step and the ids of the stages before it, whose report
-    samples it scrubs."""
+    samples and rejected documents it scrubs."""
     for position, stage in enumerate(source.stages):
         if stage.step.name == "pii":
             before = frozenset(earlier.id for earlier in source.stages[:position])

@@ -55,7 +55,8 @@ class SegmentTask:
     rejected_urls: dict[str, str] | None
     fingerprint: str
     batch_docs: int = 1024
-    #: the source's ``pii`` step, which scrubs the report samples of the stages before it
+    #: the source's ``pii`` step, which scrubs the report samples and the rejected
+    #: documents of the stages before it
     sample_scrubber: Any = None
     scrubbed_stage_ids: frozenset[str] = frozenset()
     #: bytes of input (the shard's files, or the previous segment's output) for progress
@@ -63,16 +64,32 @@ class SegmentTask:
 
 
 class _RejectedWriters:
-    """Opens a rejected-documents shard per stage on first use."""
+    """Opens a rejected-documents shard per stage on first use. Documents removed by a
+    stage before the source's ``pii`` step are scrubbed by that step first: with a ``pii``
+    step configured, no raw PII reaches ``rejected/``."""
 
-    def __init__(self, urls: dict[str, str] | None, fmt: str) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str] | None,
+        fmt: str,
+        scrubber: Any = None,
+        scrubbed_stage_ids: frozenset[str] = frozenset(),
+    ) -> None:
         self.urls = urls
         self.format = fmt
+        self.scrubber = scrubber
+        self.scrubbed_stage_ids = scrubbed_stage_ids
         self.writers: dict[str, ShardWriter] = {}
 
     def write(self, stage_id: str, rejected: pa.Table | None) -> None:
         if self.urls is None or rejected is None or rejected.num_rows == 0:
             return
+        if self.scrubber is not None and stage_id in self.scrubbed_stage_ids:
+            texts = self.scrubber.scrub(rejected.column("text").to_pylist()).texts
+            index = rejected.schema.get_field_index("text")
+            rejected = rejected.set_column(
+                index, "text", pa.array(texts, type=rejected.schema.field("text").type)
+            )
         if stage_id not in self.writers:
             self.writers[stage_id] = ShardWriter(self.urls[stage_id], self.format)
         self.writers[stage_id].write(rejected)
@@ -237,7 +254,9 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
     signature_writer = (
         ShardWriter(task.signature_url, "parquet") if task.signature_url is not None else None
     )
-    rejected = _RejectedWriters(task.rejected_urls, task.output_format)
+    rejected = _RejectedWriters(
+        task.rejected_urls, task.output_format, task.sample_scrubber, task.scrubbed_stage_ids
+    )
     progress = ShardProgress(task.fingerprint, task.input_bytes)
     try:
         for batch in _timed(_read_input(task, counts), read_stats):

@@ -18,6 +18,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class TokenizerTrainingError(ValueError):
+    """The tokenizer cannot be trained as configured (e.g. a vocabulary larger than the
+    training sample allows); the message names the config key to change."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

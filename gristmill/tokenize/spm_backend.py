@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from gristmill.tokenize.config import TokenizerConfig
+from gristmill.tokenize.config import TokenizerConfig, TokenizerTrainingError
 
 #: ModelProto.trainer_spec and TrainerSpec.num_threads (sentencepiece_model.proto)
 _TRAINER_SPEC_FIELD = 2
@@ -68,7 +68,7 @@ def train_sentencepiece(
             **trainer_options(config, threads),
         )
     except RuntimeError as error:
-        raise ValueError(f"sentencepiece training failed (tokenizer config): {error}") from None
+        raise TokenizerTrainingError(_training_failure(str(error), config)) from None
     model = drop_thread_count(writer.getvalue())
     processor = spm.SentencePieceProcessor(model_proto=model)
     vocab = "".join(
@@ -214,3 +214,15 @@ def _length_delimited_payload(raw: bytes) -> bytes:
     _, position = _read_varint(raw, 0)
     length, position = _read_varint(raw, position)
     return raw[position : position + length]
+
+
+def _training_failure(message: str, config: TokenizerConfig) -> str:
+    """What to tell the user when sentencepiece refuses to train."""
+    too_high = re.search(r"Vocabulary size too high \((\d+)\).*<= (\d+)", message)
+    if too_high:
+        return (
+            f"tokenizer.vocab_size {config.vocab_size:,} is too large for the training "
+            f"sample: it holds enough distinct text for at most {int(too_high.group(2)):,} "
+            "pieces. Lower tokenizer.vocab_size, or give the run more (or more varied) text"
+        )
+    return f"sentencepiece training failed (tokenizer config): {message}"

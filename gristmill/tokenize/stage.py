@@ -20,7 +20,7 @@ import numpy as np
 from gristmill import __version__
 from gristmill.io.writers import read_marker
 from gristmill.records import file_sha256, fingerprint, read_json, write_json
-from gristmill.tokenize.config import TokenizerConfig
+from gristmill.tokenize.config import TokenizerConfig, TokenizerTrainingError
 from gristmill.tokenize.encode import EncodeTask, encode_shard, used_ids
 from gristmill.tokenize.layout import (
     TOKEN_INDEX_FILE,
@@ -31,7 +31,7 @@ from gristmill.tokenize.layout import (
     token_url,
 )
 from gristmill.tokenize.sample import SampleTask, line_probabilities, sample_shard, scan_shard
-from gristmill.tokenize.train import TrainTask, train_tokenizer
+from gristmill.tokenize.train import TRAINING_ERROR_KEY, TrainTask, train_tokenizer
 from gristmill.tokenize.weights import sample_weights, weights_spec
 
 
@@ -109,6 +109,8 @@ def train_stage(
         train_tokenizer, train_task, key=f"tokenizer-train-{training_fingerprint[:16]}", pure=False
     )
     record = future.result()
+    if TRAINING_ERROR_KEY in record:
+        raise TokenizerTrainingError(record[TRAINING_ERROR_KEY])
     record.update(
         fingerprint=training_fingerprint,
         gristmill_version=__version__,

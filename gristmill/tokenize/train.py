@@ -23,12 +23,15 @@ import fsspec
 
 from gristmill.io.writers import iter_arrow_batches
 from gristmill.records import write_bytes
-from gristmill.tokenize.config import TokenizerConfig
+from gristmill.tokenize.config import TokenizerConfig, TokenizerTrainingError
 from gristmill.tokenize.hf_backend import train_huggingface
 from gristmill.tokenize.layout import MODEL_FILES, TOKENIZER_DIR
 from gristmill.tokenize.model import tokenizer_from_bytes
 from gristmill.tokenize.quality import QualityReport
 from gristmill.tokenize.spm_backend import train_sentencepiece
+
+#: the key of a training task's result that carries a configuration error instead
+TRAINING_ERROR_KEY = "training_error"
 
 
 @dataclass(frozen=True)
@@ -65,11 +68,18 @@ def train_model(
 
 
 def train_tokenizer(task: TrainTask) -> dict[str, Any]:
-    """Run on a worker: train, write ``out/tokenizer/*``, evaluate; returns the record."""
+    """Run on a worker: train, write ``out/tokenizer/*``, evaluate; returns the record.
+
+    A configuration the sample cannot satisfy returns ``{"training_error": message}``
+    (raised again on the client as :class:`TokenizerTrainingError`), so that the worker
+    does not log it as a crash with a traceback."""
     config = task.config
     threads = config.threads or worker_cores()
     started = time.perf_counter()
-    files = train_model(config, iter_sample(task.sample_urls), threads)
+    try:
+        files = train_model(config, iter_sample(task.sample_urls), threads)
+    except TokenizerTrainingError as error:
+        return {TRAINING_ERROR_KEY: str(error)}
     train_s = time.perf_counter() - started
     digests = {name: hashlib.sha256(data).hexdigest() for name, data in files.items()}
     for name, data in files.items():

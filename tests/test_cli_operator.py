@@ -1,0 +1,123 @@
+"""Operator mistakes through the real ``gristmill run`` command (child processes): Ctrl-C,
+more workers than cores, a ``text_field`` that matches nothing, a vocabulary larger than the
+corpus allows. Each ends in a clear message and exit code, never a raw traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from gristmill.pipelines.output_folder import LOCK_FILE
+from gristmill.pipelines.runner import available_cores
+from gristmill.pipelines.source_checks import SourceYieldedNothing, check_sources_yielded
+from tests.corpus import basic_config, write_config, write_jsonl_corpus
+
+pytestmark = pytest.mark.integration
+
+ENV = {**os.environ, "COLUMNS": "300"}  # no line wrapping in the messages checked
+
+
+def _gristmill(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gristmill.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        env=ENV,
+    )
+
+
+def _finish(process: subprocess.Popen) -> tuple[int, str]:
+    _, stderr = process.communicate(timeout=300)
+    return process.returncode, stderr
+
+
+def test_ctrl_c_exits_cleanly_with_a_resume_hint_and_the_rerun_resumes(tmp_path):
+    write_jsonl_corpus(tmp_path / "corpus", shards=6, docs_per_shard=1000)
+    config = write_config(tmp_path / "p.yaml", basic_config(tmp_path / "corpus", tmp_path / "out"))
+    process = _gristmill("run", str(config), "--workers", "1")
+    markers = tmp_path / "out" / "work" / "web" / "segment-0"
+    deadline = time.time() + 240
+    while time.time() < deadline and process.poll() is None:
+        if len(list(markers.glob("*.done"))) >= 2:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the run finished before it could be interrupted"
+    os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
+    code, stderr = _finish(process)
+    assert code == 130, stderr
+    assert "interrupted" in stderr and "resume" in stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "out" / LOCK_FILE).exists()
+
+    code, stderr = _finish(_gristmill("run", str(config), "--workers", "1"))
+    assert code == 0, stderr
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert run["sources"]["web"]["docs_in"] == 6 * 1000
+
+
+def test_more_workers_than_cores_warns_and_a_foreign_folder_is_refused_before_any_starts(
+    tmp_path,
+):
+    write_jsonl_corpus(tmp_path / "corpus", shards=1, docs_per_shard=20)
+    too_many = available_cores() + 1
+    data = basic_config(tmp_path / "corpus", tmp_path / "out", workers=too_many)
+    config = write_config(tmp_path / "p.yaml", data)
+    (tmp_path / "out" / "data").mkdir(parents=True)  # someone else's folder
+    code, stderr = _finish(_gristmill("run", str(config)))
+    assert f"warning: {too_many} worker processes ('workers' in {config})" in stderr
+    assert f"on {available_cores()} CPU cores" in stderr
+    assert code == 2, stderr
+    assert "output folder:" in stderr and "already holds data" in stderr
+    assert "Dask dashboard" not in stderr  # refused before a cluster was started
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["data"]
+
+
+def test_a_text_field_matching_nothing_fails_the_run_with_the_fields_seen(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    records = [{"body": f"document {i} of the corpus", "lang": "en"} for i in range(50)]
+    (corpus / "part-0.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    data = basic_config(corpus, tmp_path / "out")
+    data["sources"][0]["stages"] = ["normalize"]
+    config = write_config(tmp_path / "p.yaml", data)
+    code, stderr = _finish(_gristmill("run", str(config), "--workers", "1"))
+    assert code == 1, stderr
+    assert "source 'web': all 50 records were skipped as 'jsonl:missing_text'" in stderr
+    assert "Fields of its records: body, lang; reader option text_field is 'text'" in stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "out" / "run.json").exists()
+    assert not (tmp_path / "out" / LOCK_FILE).exists()
+
+
+def test_a_vocab_size_too_large_for_the_corpus_is_a_clear_error(tmp_path):
+    write_jsonl_corpus(tmp_path / "corpus", shards=1, docs_per_shard=40)
+    data = basic_config(tmp_path / "corpus", tmp_path / "out", tokenizer={"vocab_size": 32000})
+    config = write_config(tmp_path / "p.yaml", data)
+    code, stderr = _finish(_gristmill("run", str(config), "--workers", "1"))
+    assert code == 2, stderr
+    assert "tokenizer error: tokenizer.vocab_size 32,000 is too large" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_only_a_source_with_every_record_skipped_for_one_reason_fails():
+    source = SimpleNamespace(name="web", format="warc", reader=SimpleNamespace())
+
+    def read(kept: int, removed: dict[str, int]) -> list[dict]:
+        stage = {"stage": "read", "docs_in": kept + sum(removed.values()), "docs_out": kept,
+                 "removed": removed}  # fmt: skip
+        return [{"source": "web", "segment": 0, "stages": [stage]}]
+
+    check_sources_yielded([source], read(1, {"warc:revisit": 9}), {"web": []})
+    check_sources_yielded([source], read(0, {"warc:revisit": 9, "warc:empty": 1}), {"web": []})
+    check_sources_yielded([source], read(0, {}), {"web": []})  # an empty source
+    with pytest.raises(SourceYieldedNothing, match="all 9 records were skipped as 'warc:revisit'"):
+        check_sources_yielded([source], read(0, {"warc:revisit": 9}), {"web": []})
