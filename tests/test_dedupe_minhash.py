@@ -33,9 +33,9 @@ from gristmill.dedupe.word_tables import (
     normalize_words,
 )
 from gristmill.io.writers import read_table
-from gristmill.scripts import is_non_spaced
 from gristmill.pipelines.config import load_config
 from gristmill.pipelines.runner import dask_client, run_pipeline
+from gristmill.scripts import is_non_spaced
 from tests.corpus import write_config
 from tests.test_cluster import standalone_cluster  # noqa: F401  (the fixture)
 

@@ -183,7 +183,7 @@ def _scan_words(
         while position <= end:
             kind = SPACE if position == end else classes[data[position]]
             width = 1
-            ends_token = kind == SPACE or kind == SOLO
+            ends_token = kind == SPACE or kind == SOLO  # noqa: SIM109 (numba)
             separator = ends_token
             solo = False
             code = 0
