@@ -19,11 +19,19 @@ import pyarrow.compute as pc
 
 from gristmill.documents import DOC_COLUMNS, empty_batch, text_bytes
 from gristmill.io.base import Reader, ReaderCounts, Shard
-from gristmill.io.writers import ShardWriter, iter_arrow_batches, write_marker
+from gristmill.io.writers import ShardWriter, format_of, iter_arrow_batches, write_marker
 from gristmill.pipelines.config import Stage
 from gristmill.pipelines.signal_stats import histogram, merge_histograms
 from gristmill.pipelines.stats import SAMPLE_CHARS, SAMPLES_PER_KEY, StageStats
-from gristmill.steps import REASON_COLUMN, GlobalStep, MapStep, StepResult, shard_bucket
+from gristmill.steps import (
+    REASON_COLUMN,
+    GlobalStep,
+    MapStep,
+    StepResult,
+    Transform,
+    drop_emptied,
+    shard_bucket,
+)
 
 
 @dataclass(frozen=True)
@@ -53,18 +61,19 @@ class SegmentTask:
 
 
 class _RejectedWriters:
-    """Opens a rejected-documents shard per stage on first use."""
+    """Opens a rejected-documents shard per stage on first use, in the format its name
+    says (the run's output format, also in segments whose data output is Arrow work)."""
 
-    def __init__(self, urls: dict[str, str] | None, fmt: str) -> None:
+    def __init__(self, urls: dict[str, str] | None) -> None:
         self.urls = urls
-        self.format = fmt
         self.writers: dict[str, ShardWriter] = {}
 
     def write(self, stage_id: str, rejected: pa.Table | None) -> None:
         if self.urls is None or rejected is None or rejected.num_rows == 0:
             return
         if stage_id not in self.writers:
-            self.writers[stage_id] = ShardWriter(self.urls[stage_id], self.format)
+            url = self.urls[stage_id]
+            self.writers[stage_id] = ShardWriter(url, format_of(url) or "arrow")
         self.writers[stage_id].write(rejected)
 
     def close(self) -> list[str]:
@@ -107,6 +116,8 @@ def _run_stage(
     stats.docs_in += batch.num_rows
     stats.bytes_in += text_bytes(batch)
     result: StepResult = run(batch)
+    if isinstance(stage.step, Transform | GlobalStep):  # text may have been rewritten
+        result = drop_emptied(result, stage.id)
     stats.docs_out += result.kept.num_rows
     stats.bytes_out += text_bytes(result.kept)
     stats.removed.update(result.removed_by_reason())
@@ -190,7 +201,7 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
     signature_writer = (
         ShardWriter(task.signature_url, "parquet") if task.signature_url is not None else None
     )
-    rejected = _RejectedWriters(task.rejected_urls, task.output_format)
+    rejected = _RejectedWriters(task.rejected_urls)
     try:
         for batch in _timed(_read_input(task, counts), read_stats):
             read_stats.docs_out += batch.num_rows
