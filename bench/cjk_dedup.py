@@ -18,9 +18,10 @@ Compared segmentations (same 5-gram shingles, 128 permutations, same decision ru
 - ``whitespace``: the scan before this change (a clause between spaces is a word), emulated
   by hashing whitespace tokens.
 
-Speed: CPU seconds, best of 5 interleaved rounds, of ``MinHashDedup.signatures`` on the
+Speed: CPU seconds, best of 7 interleaved rounds, of ``MinHashDedup.signatures`` on the
 Chinese passages and on English text of the same byte length per document (passages of the
-Gutenberg books under ``../shared/data/books``), as documents per second.
+Gutenberg books under ``../shared/data/books``), as documents per second; the English dolma
+web documents of ``bench/dedup.py`` (longer on average) are timed too, for scale.
 
 Ends with ``RESULT cjk_recall=<r> cjk_precision=<p> cjk_sig_speed_ratio=<zh docs/s over
 en docs/s>``.
@@ -39,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+from dedup import web_documents
 
 from gristmill.dedupe.lsh import band_keys
 from gristmill.dedupe.minhash import MinHashDedup
@@ -171,18 +173,25 @@ def speed(zh: list[str]) -> dict[str, float]:
     copies = 4  # about 4,400 documents each
     chinese = pa.array(zh * copies, pa.large_string())
     english = pa.array(english_like(zh) * copies, pa.large_string())
+    web = pa.array(web_documents(min_words=1)[: len(chinese)], pa.large_string())
     step = MinHashDedup()
     step.signatures(chinese[:10])  # tables and compiled code loaded
     step.signatures(english[:10])
     jieba.lcut(zh[0])
     seconds = best_cpu_seconds(
-        {"zh": lambda: step.signatures(chinese), "en": lambda: step.signatures(english)}
+        {
+            "zh": lambda: step.signatures(chinese),
+            "en": lambda: step.signatures(english),
+            "en_dolma_web": lambda: step.signatures(web),
+        }
     )
     # timed apart: its allocations would disturb the others' rounds
     seconds |= best_cpu_seconds({"jieba_segmentation_only": lambda: [jieba.lcut(t) for t in zh]}, 2)
     seconds["jieba_segmentation_only"] *= copies
-    documents = len(chinese)
-    result = {name: round(documents / value, 1) for name, value in seconds.items()}
+    documents = {"en_dolma_web": len(web)}
+    result = {
+        name: round(documents.get(name, len(chinese)) / value, 1) for name, value in seconds.items()
+    }
     result["zh_mb_per_s"] = round(
         sum(len(t.encode()) for t in zh) * copies / seconds["zh"] / 1e6, 2
     )
