@@ -70,7 +70,12 @@ SLICE_BYTES = 8 * 1024 * 1024
 
 
 class MinHashDedup(GlobalStep):
-    """Drop near-duplicate documents (MinHash LSH), keeping one per cluster."""
+    """Drop near-duplicate documents (MinHash LSH), keeping one per cluster.
+
+    Word 5-gram shingles (a character of Han, kana, Thai, Lao, Khmer or Myanmar is a word),
+    numbers kept (``numbers: zero`` for datatrove's digits-to-0), code documents shingled
+    as code tokens without their leading comment block (``profile``), candidates checked
+    on their signatures and shingle counts (see the module)."""
 
     name = "minhash"
 
