@@ -26,7 +26,7 @@ character whose normal form depends on its neighbours (combining marks, viramas,
 jamo) go through those Arrow kernels instead, once per distinct word. A word's hash is a
 64-bit polynomial hash of its normalised UTF-8 bytes (see :func:`word_hash`), and the hash
 of the shingle starting at word ``j`` is ``sum_t C[t] * word_hash(w[j + t]) mod 2**64``
-with fixed odd constants ``C`` (order matters), computed with ``n`` numpy passes over the
+with fixed odd constants ``C`` (order matters), computed in one compiled pass over the
 batch. A text with fewer than ``n`` words is one shingle of all its words; a text without
 words has none.
 """
@@ -296,17 +296,40 @@ def normalized_word_hashes(
     unicode_hashes, counts = _unicode_word_hashes(
         data, unicode_start, unicode_end, unicode_form, zero_digits
     )
-    words_per_slot = np.ones(len(hashes), dtype=np.int64)
-    words_per_slot[unicode_slot] = counts
-    first_word = np.cumsum(words_per_slot) - words_per_slot
-    plain = np.ones(len(hashes), dtype=bool)
-    plain[unicode_slot] = False
-    merged = np.empty(int(words_per_slot.sum()), dtype=np.uint64)
-    merged[first_word[plain]] = hashes[plain]
-    merged[_expand(first_word[unicode_slot], counts)] = unicode_hashes
-    words_before = np.concatenate([[0], np.cumsum(words_per_slot)])
-    slot_bounds = np.concatenate([[0], np.cumsum(slots_per_text)])
-    return merged, np.diff(words_before[slot_bounds])
+    return _merge_unicode_words(hashes, slots_per_text, unicode_slot, counts, unicode_hashes)
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_unicode_words(
+    hashes: np.ndarray,
+    slots_per_text: np.ndarray,
+    unicode_slot: np.ndarray,
+    counts: np.ndarray,
+    unicode_hashes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The word hashes of a batch with each Unicode-path slot (in increasing order)
+    replaced by its ``counts[k]`` words, and the words of each text."""
+    merged = np.empty(len(hashes) - len(unicode_slot) + counts.sum(), dtype=np.uint64)
+    words_per_text = np.empty(len(slots_per_text), dtype=np.int64)
+    slot = 0
+    written = 0
+    pending = 0  # the next Unicode-path slot
+    taken = 0  # Unicode-path words used so far
+    for text in range(len(slots_per_text)):
+        first = written
+        for _ in range(slots_per_text[text]):
+            if pending < len(unicode_slot) and unicode_slot[pending] == slot:
+                for _ in range(counts[pending]):
+                    merged[written] = unicode_hashes[taken]
+                    written += 1
+                    taken += 1
+                pending += 1
+            else:
+                merged[written] = hashes[slot]
+                written += 1
+            slot += 1
+        words_per_text[text] = written - first
+    return merged, words_per_text
 
 
 def _expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -402,36 +425,28 @@ def shingle_hashes(
         texts, unicode_form, zero_digits=zero_digits, code_tokens=code_tokens
     )
     constants = position_constants(ngram)
-    starts = np.cumsum(words) - words
-    counts = np.where(words >= ngram, words - ngram + 1, np.minimum(words, 1))
-
-    total = len(word_hashes)
-    window = word_hashes * constants[0]
-    scratch = np.empty_like(window)
-    for position in range(1, min(ngram, total)):
-        np.multiply(word_hashes[position:], constants[position], out=scratch[: total - position])
-        window[: total - position] += scratch[: total - position]
-    # a window starting in the last ngram - 1 words of a text is no shingle of it (a
-    # shorter text keeps only its first window, fixed below)
-    valid = np.ones(total, dtype=bool)
-    tails = np.where(words >= ngram, ngram - 1, np.maximum(words - 1, 0))
-    valid[_expand(starts + words - tails, tails)] = False
-    values = np.compress(valid, window)
-
-    short = np.flatnonzero((words > 0) & (words < ngram))
-    if len(short):
-        values[np.cumsum(counts)[short] - 1] = _short_text_hashes(
-            word_hashes, starts[short], words[short], constants
-        )
-    return ShingleHashes(values=values, counts=counts.astype(np.int64))
+    counts = np.where(words >= ngram, words - ngram + 1, np.minimum(words, 1)).astype(np.int64)
+    values = _window_hashes(word_hashes, words.astype(np.int64), counts, constants)
+    return ShingleHashes(values=values, counts=counts)
 
 
-def _short_text_hashes(
-    word_hashes: np.ndarray, starts: np.ndarray, words: np.ndarray, constants: np.ndarray
+@numba.njit(cache=True, nogil=True)
+def _window_hashes(
+    word_hashes: np.ndarray, words: np.ndarray, counts: np.ndarray, constants: np.ndarray
 ) -> np.ndarray:
-    """The one shingle of each text with fewer words than the shingle size."""
-    hashes = np.zeros(len(starts), dtype=np.uint64)
-    for position in range(int(words.max())):
-        present = words > position
-        hashes[present] += word_hashes[starts[present] + position] * constants[position]
-    return hashes
+    """Per text, ``sum_t C[t] * word_hashes[j + t]`` (mod 2**64) for every window of
+    ``len(C)`` words; a shorter text has the one window of all its words."""
+    ngram = len(constants)
+    values = np.empty(counts.sum(), dtype=np.uint64)
+    written = 0
+    start = 0
+    for text in range(len(words)):
+        width = min(ngram, words[text])
+        for window in range(counts[text]):
+            value = np.uint64(0)
+            for position in range(width):
+                value += word_hashes[start + window + position] * constants[position]
+            values[written] = value
+            written += 1
+        start += words[text]
+    return values
