@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import xxhash
 from dedup import web_documents
 
 from gristmill.dedupe.lsh import band_keys
@@ -107,8 +108,11 @@ def python_signatures(step: MinHashDedup, token_lists: list[list[str]]) -> tuple
     """Signatures of word 5-gram shingles of given tokens (for the compared segmenters)."""
     values, counts = [], []
     for tokens in token_lists:
-        grams = {hash(tuple(tokens[i : i + 5])) for i in range(max(1, len(tokens) - 4))}
-        values.extend(g & 0xFFFF_FFFF_FFFF_FFFF for g in grams)
+        grams = {
+            xxhash.xxh3_64_intdigest("\x00".join(tokens[i : i + 5]).encode())
+            for i in range(max(1, len(tokens) - 4))
+        }
+        values.extend(grams)
         counts.append(len(grams))
     shingles = ShingleHashes(np.array(values, dtype=np.uint64), np.array(counts, dtype=np.int64))
     return minhash_signatures(shingles, step.num_perm, step.seed), shingles.counts
