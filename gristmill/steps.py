@@ -85,6 +85,34 @@ def split_by_reasons(batch: pa.Table, reasons: Sequence[str | None], step_id: st
     return StepResult(kept=batch.filter(pc.invert(removed_mask)), rejected=rejected)
 
 
+EMPTIED_REASON = "empty"
+
+
+def drop_emptied(result: StepResult, step_id: str) -> StepResult:
+    """Move the kept documents whose text a step left empty (or only whitespace) to the
+    rejected ones, as ``<step>:empty``: no document leaves a text-rewriting step empty.
+    Documents and counts stay accounted for (``docs_out`` shrinks, ``removed`` grows)."""
+    kept = result.kept
+    if kept.num_rows == 0 or "text" not in kept.column_names:
+        return result
+    blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(kept.column("text")), ""), True)
+    if not pc.any(blank).as_py():
+        return result
+    emptied = kept.filter(blank)
+    emptied = emptied.append_column(
+        REASON_COLUMN, pa.array([f"{step_id}:{EMPTIED_REASON}"] * emptied.num_rows, pa.string())
+    )
+    if result.rejected is not None and result.rejected.num_rows:
+        for name in result.rejected.column_names:  # a step's own columns, null here
+            if name not in emptied.column_names:
+                column_type = result.rejected.schema.field(name).type
+                emptied = emptied.append_column(name, pa.nulls(emptied.num_rows, column_type))
+        emptied = pa.concat_tables([result.rejected, emptied.select(result.rejected.column_names)])
+    return StepResult(
+        kept=kept.filter(pc.invert(blank)), rejected=emptied, counters=result.counters
+    )
+
+
 class MapStep(Step):
     """A step that works one batch at a time (fused with its neighbours in one task)."""
 
@@ -126,7 +154,8 @@ class Filter(MapStep):
 
 class Transform(MapStep):
     """Rewrite text. ``rewrite`` returns the new texts, a drop reason per document (None =
-    keep) and counters; documents a transform empties are dropped under its reason."""
+    keep) and counters; documents a transform empties are dropped under its reason, or as
+    ``<step>:empty`` where it gave none (:func:`drop_emptied`)."""
 
     def rewrite(
         self, batch: pa.Table
@@ -141,7 +170,7 @@ class Transform(MapStep):
         batch = batch.set_column(index, "text", pa.array(texts, type=pa.large_string()))
         result = split_by_reasons(batch, reasons, step_id)
         result.counters.update(counters)
-        return result
+        return drop_emptied(result, step_id)
 
 
 def shard_bucket(shard_key: str) -> str:

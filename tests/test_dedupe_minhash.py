@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import unicodedata
 from pathlib import Path
 
@@ -25,10 +26,16 @@ from gristmill.dedupe.shingles import (
     word_hash,
 )
 from gristmill.dedupe.signatures import estimated_jaccard, minhash_signatures
-from gristmill.dedupe.word_tables import UNICODE_FORMS, code_point_table, normalize_words
+from gristmill.dedupe.word_tables import (
+    ASCII_PUNCTUATION,
+    UNICODE_FORMS,
+    code_point_table,
+    normalize_words,
+)
 from gristmill.io.writers import read_table
 from gristmill.pipelines.config import load_config
 from gristmill.pipelines.runner import dask_client, run_pipeline
+from gristmill.scripts import is_non_spaced
 from tests.corpus import write_config
 from tests.test_cluster import standalone_cluster  # noqa: F401  (the fixture)
 
@@ -38,8 +45,9 @@ MASK64 = (1 << 64) - 1
 # --- reference implementations, in plain Python -------------------------------------
 
 
-def reference_words(text: str) -> list[str]:
-    """Split on whitespace, NFKC, lowercase, digits to 0, drop punctuation and symbols."""
+def reference_words(text: str, zero_digits: bool = False) -> list[str]:
+    """Split on whitespace, NFKC, lowercase, drop punctuation and symbols, (digits to 0),
+    each character of a script written without spaces a word by itself."""
     words = []
     for token in text.split():
         kept = []
@@ -47,7 +55,10 @@ def reference_words(text: str) -> list[str]:
             category = unicodedata.category(char)
             if category[0] in "PS":
                 continue
-            kept.append("0" if category == "Nd" else char)
+            if is_non_spaced(char):
+                kept.append(f" {char} ")
+            else:
+                kept.append("0" if category == "Nd" and zero_digits else char)
         words.extend("".join(kept).split())
     return words
 
@@ -78,11 +89,13 @@ TEXTS = [
 ]
 
 
-def test_word_hashes_follow_the_documented_normalisation():
-    hashes, counts = normalized_word_hashes(pa.array(TEXTS, pa.large_string()))
+@pytest.mark.parametrize("zero_digits", [False, True])
+def test_word_hashes_follow_the_documented_normalisation(zero_digits):
+    texts = pa.array(TEXTS, pa.large_string())
+    hashes, counts = normalized_word_hashes(texts, zero_digits=zero_digits)
     offsets = np.concatenate([[0], np.cumsum(counts)])
     for index, text in enumerate(TEXTS):
-        expected = [word_hash(w.encode("utf-8")) for w in reference_words(text)]
+        expected = [word_hash(w.encode("utf-8")) for w in reference_words(text, zero_digits)]
         assert hashes[offsets[index] : offsets[index + 1]].tolist() == expected, text
 
 
@@ -97,41 +110,71 @@ CHARACTER_POOL = (
     "e\u0301\u0308\u0327\u1100\u1161\u11a8\u3131\u314f"
     "\u1039\u1019\u0bcd\u0b95\u0e48\u0e01"
     "٣४\U0001f600\U0001d400\U00020000\U00030000\U000e0041"
+    "ガカ\u3099ｶﾞ㍻㊀ไทย\u0e33ລາວខ្មែរ"
 )
 
 
-def ascii_pass(token: str) -> str:
+def ascii_pass(token: str, zero_digits: bool) -> str:
     """The documented first step in each word: ASCII letters lowercased, ASCII digits to
-    ``0``, ASCII punctuation and symbols removed; other characters left as they are."""
+    ``0`` (with ``zero_digits``), ASCII punctuation and symbols removed; other characters
+    left as they are."""
     kept = []
     for char in token:
         if ord(char) >= 128:
             kept.append(char)
-        elif char.isdigit():
+        elif char.isdigit() and zero_digits:
             kept.append("0")
         elif unicodedata.category(char)[0] not in "PS":
             kept.append(char.lower())
     return "".join(kept)
 
 
-def documented_word_hashes(text: str, unicode_form: str | None) -> list[int]:
-    """The module's documented normalisation, its Unicode steps done by Arrow's kernels."""
-    tokens = pc.utf8_split_whitespace(pa.array([text], pa.large_string()))[0].values
-    prepared = pa.array([ascii_pass(token) for token in tokens.to_pylist()], pa.large_string())
-    words = pc.utf8_split_whitespace(normalize_words(prepared, unicode_form)).to_pylist()
-    return [word_hash(w.encode("utf-8")) for token in words for w in token if w]
+def documented_word_hashes(
+    text: str, unicode_form: str | None, zero_digits: bool = False, code_tokens: bool = False
+) -> list[int]:
+    """The module's documented normalisation, its Unicode steps done by Arrow's kernels;
+    with ``code_tokens``, ASCII punctuation is split off first, each a word by itself."""
+    tokens = pc.utf8_split_whitespace(pa.array([text], pa.large_string()))[0].values.to_pylist()
+    if code_tokens:
+        tokens = [
+            piece
+            for token in tokens
+            for piece in re.split(f"([{re.escape(''.join(ASCII_PUNCTUATION))}])", token)
+            if piece
+        ]
+    prepared = pa.array([ascii_pass(token, zero_digits) for token in tokens], pa.large_string())
+    normalized = pc.utf8_split_whitespace(normalize_words(prepared, unicode_form, zero_digits))
+    hashes = []
+    for token, words in zip(tokens, normalized.to_pylist(), strict=True):
+        if code_tokens and token in ASCII_PUNCTUATION:
+            hashes.append(word_hash(token.encode()))
+        else:
+            hashes += [word_hash(w.encode()) for w in words if w]
+    return hashes
 
 
-@pytest.mark.parametrize("unicode_form", [*UNICODE_FORMS, None])
-def test_compiled_word_scan_equals_the_arrow_kernels_on_random_text(unicode_form):
+@pytest.mark.parametrize(
+    ("unicode_form", "zero_digits", "code_tokens"),
+    [(form, False, False) for form in [*UNICODE_FORMS, None]]
+    + [("NFKC", True, False), ("NFKC", False, True)],
+)
+def test_compiled_word_scan_equals_the_arrow_kernels_on_random_text(
+    unicode_form, zero_digits, code_tokens
+):
     rng = random.Random(11)
+    count = 800 if zero_digits or code_tokens else 3000
     texts = [
-        "".join(rng.choice(CHARACTER_POOL) for _ in range(rng.randint(0, 60))) for _ in range(3000)
+        "".join(rng.choice(CHARACTER_POOL) for _ in range(rng.randint(0, 60))) for _ in range(count)
     ]
-    hashes, counts = normalized_word_hashes(pa.array(texts, pa.large_string()), unicode_form)
+    hashes, counts = normalized_word_hashes(
+        pa.array(texts, pa.large_string()),
+        unicode_form,
+        zero_digits=zero_digits,
+        code_tokens=code_tokens,
+    )
     offsets = np.concatenate([[0], np.cumsum(counts)])
     for index, text in enumerate(texts):
-        expected = documented_word_hashes(text, unicode_form)
+        expected = documented_word_hashes(text, unicode_form, zero_digits, code_tokens)
         assert hashes[offsets[index] : offsets[index + 1]].tolist() == expected, repr(text)
 
 
@@ -144,7 +187,10 @@ def test_code_point_table_maps_context_free_characters_and_defers_the_rest():
 
     assert entry("É") == (2, "é".encode())  # kept, lowercased
     assert entry("ﬁ") == (2, b"fi")  # compatibility form
-    assert entry("²") == (2, b"0")  # a digit once normalised
+    assert entry("²") == (2, b"2")  # a digit once normalised
+    assert entry("中") == (4, "中".encode())  # a word by itself
+    assert entry("ｶ") == (4, "カ".encode())  # halfwidth katakana, a word by itself
+    assert entry("㍻")[0] == 3  # two Han characters once normalised: the Unicode path
     assert entry("«") == (1, b"")  # punctuation dropped
     assert entry("\u00a0") == (0, b"")  # no-break space separates words
     assert entry("\u0301")[0] == 3  # a combining mark: the Unicode path

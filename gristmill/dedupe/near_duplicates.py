@@ -10,7 +10,8 @@ dedup of datatrove and NeMo Curator but on CPU Dask collections:
    dataset index, if any.
 2. **Verification** (optional). Candidate edges are shuffled to the files of their two
    ends, which read those rows' signatures; pairs whose signatures agree on fewer than
-   ``min_jaccard`` of their positions are discarded (LSH false positives).
+   ``min_jaccard`` of their positions are discarded (LSH false positives), and so are pairs
+   whose smaller shingle count is under ``min_size_ratio`` of the larger one.
 3. **Components.** Only the verified edges (two int64 per edge) are gathered on the
    client, for SciPy's connected components.
 4. **Drop list.** Component labels go back to the cluster, meet the ids and source
@@ -71,6 +72,7 @@ class ResolveSettings:
     bands: int
     num_perm: int
     min_jaccard: float | None
+    min_size_ratio: float | None = None
 
 
 _EDGE_META = pd.DataFrame(
@@ -196,30 +198,56 @@ def _signature_columns(num_perm: int) -> list[str]:
 def _with_centre_signatures(
     frame: pd.DataFrame, files: list[SignatureFile], num_perm: int
 ) -> pd.DataFrame:
-    """Edges of one group of centre files, deduplicated, with the centre's signature."""
+    """Edges of one group of centre files, deduplicated, with the centre's signature and
+    shingle count."""
     edges = frame.reset_index().drop_duplicates(ignore_index=True)
     columns = _signature_columns(num_perm)
     if edges.empty:
         return pd.DataFrame(
-            {"centre": [], "member": [], **{c: [] for c in columns}}
-        ).astype({"centre": "int64", "member": "int64", **{c: "uint32" for c in columns}})
-    signatures = rows_of(files, edges["centre"].to_numpy(), ["signature"])["signature"]
+            {"centre": [], "member": [], "centre_shingles": [], **{c: [] for c in columns}}
+        ).astype(
+            {
+                "centre": "int64",
+                "member": "int64",
+                "centre_shingles": "int64",
+                **{c: "uint32" for c in columns},
+            }
+        )
+    rows = rows_of(files, edges["centre"].to_numpy(), ["signature", "shingles"])
     return pd.concat(
-        [edges[["centre", "member"]], pd.DataFrame(signatures, columns=columns)], axis=1
+        [
+            edges[["centre", "member"]],
+            pd.DataFrame({"centre_shingles": rows["shingles"].astype(np.int64)}),
+            pd.DataFrame(rows["signature"], columns=columns),
+        ],
+        axis=1,
     )
 
 
 def _verified(
-    frame: pd.DataFrame, files: list[SignatureFile], num_perm: int, min_jaccard: float
+    frame: pd.DataFrame,
+    files: list[SignatureFile],
+    num_perm: int,
+    min_jaccard: float | None,
+    min_size_ratio: float | None,
 ) -> pd.DataFrame:
-    """The edges of one group of member files whose signatures agree enough."""
+    """The edges of one group of member files whose signatures agree enough and whose
+    shingle counts are close enough."""
     if frame.empty:
         return _EDGE_META.copy()
     members = frame.index.to_numpy(dtype=np.int64)
-    member = rows_of(files, members, ["signature"])["signature"]
-    centre = frame[_signature_columns(num_perm)].to_numpy(dtype=np.uint32)
-    similarity = np.count_nonzero(centre == member, axis=1) / num_perm
-    keep = similarity >= min_jaccard
+    rows = rows_of(files, members, ["signature", "shingles"])
+    keep = np.ones(len(members), dtype=bool)
+    if min_jaccard is not None:
+        centre = frame[_signature_columns(num_perm)].to_numpy(dtype=np.uint32)
+        similarity = np.count_nonzero(centre == rows["signature"], axis=1) / num_perm
+        keep &= similarity >= min_jaccard
+    if min_size_ratio is not None:
+        member_size = rows["shingles"].astype(np.float64)
+        centre_size = frame["centre_shingles"].to_numpy(dtype=np.float64)
+        smaller = np.minimum(member_size, centre_size)
+        larger = np.maximum(np.maximum(member_size, centre_size), 1.0)
+        keep &= smaller / larger >= min_size_ratio
     return pd.DataFrame(
         {"centre": frame["centre"].to_numpy(dtype=np.int64)[keep], "member": members[keep]}
     )
@@ -235,7 +263,10 @@ def _with_documents(
     nodes = members["node"].to_numpy()
     indexed = (nodes >> ROW_BITS) >= first_indexed
     parts = []
-    for flag, columns in ((False, ["id", "priority", "shard"]), (True, ["id", "priority", "duplicate_of"])):
+    for flag, columns in (
+        (False, ["id", "priority", "shard"]),
+        (True, ["id", "priority", "duplicate_of"]),
+    ):
         chosen = indexed == flag
         if not chosen.any():
             continue
@@ -269,13 +300,14 @@ def _write_index_documents(
 ) -> np.ndarray:
     """A run signature file as an index documents file, with each dropped row's kept twin;
     returns the nodes of the rows dropped against the index (redundant in the new part)."""
-    columns = ["id", "content", "signature", "priority", "shard"]
+    columns = ["id", "content", "signature", "shingles", "priority", "shard"]
     table = read_columns(file.path, columns)
     if table is None:
         schema = pa.schema(
             [
                 ("id", pa.string()),
                 ("content", pa.uint64()),
+                ("shingles", pa.int32()),
                 ("signature", pa.list_(pa.uint32(), num_perm)),
                 ("priority", pa.int32()),
                 ("duplicate_of", pa.string()),
@@ -303,7 +335,9 @@ def resolve_near_duplicates(
 ) -> dict[str, Any]:
     """Run the four phases (see the module) and write the drop list; returns counts."""
 
-    run_files = [SignatureFile(path, number) for number, path in enumerate(sorted(set(signature_paths)))]
+    run_files = [
+        SignatureFile(path, number) for number, path in enumerate(sorted(set(signature_paths)))
+    ]
     files = list(run_files)
     own_key = part_key(resolution_dir)
     index_parts: list[tuple[IndexPart, int]] = []
@@ -315,7 +349,7 @@ def resolve_near_duplicates(
                 for offset, path in enumerate(part.documents)
             )
     documents_in_run = sum(row_count(file.path) for file in run_files)
-    documents = documents_in_run + sum(row_count(file.path) for file in files[len(run_files):])
+    documents = documents_in_run + sum(row_count(file.path) for file in files[len(run_files) :])
     bits = partition_bits(documents * settings.bands)
     staging = index.staging(own_key) if index is not None and update_index else None
     try:
@@ -346,7 +380,6 @@ def _run_phases(
     import dask
     import dask.dataframe as dd
 
-
     bucket_rows = dd.from_map(_band_rows, run_files, bits=bits, meta=_BAND_META)
     by_range = bucket_rows.set_index("part", divisions=list(range((1 << bits) + 1)))
     edges = by_range.map_partitions(
@@ -354,16 +387,25 @@ def _run_phases(
     )
     divisions = file_group_divisions(len(files), FILES_PER_GROUP)
     files_shared = dask.delayed(files, pure=True)
-    if settings.min_jaccard is not None:
+    if settings.min_jaccard is not None or settings.min_size_ratio is not None:
         signature_meta = pd.DataFrame(
-            {"centre": pd.Series([], dtype="int64"), "member": pd.Series([], dtype="int64")}
+            {
+                "centre": pd.Series([], dtype="int64"),
+                "member": pd.Series([], dtype="int64"),
+                "centre_shingles": pd.Series([], dtype="int64"),
+            }
             | {c: pd.Series([], dtype="uint32") for c in _signature_columns(settings.num_perm)}
         )
         with_centre = edges.set_index("centre", divisions=divisions).map_partitions(
             _with_centre_signatures, files_shared, settings.num_perm, meta=signature_meta
         )
         edges = with_centre.set_index("member", divisions=divisions).map_partitions(
-            _verified, files_shared, settings.num_perm, settings.min_jaccard, meta=_EDGE_META
+            _verified,
+            files_shared,
+            settings.num_perm,
+            settings.min_jaccard,
+            settings.min_size_ratio,
+            meta=_EDGE_META,
         )
     # the task-based shuffle starts faster; the peer-to-peer one bounds memory at scale
     shuffle = {"dataframe.shuffle.method": "tasks" if documents < P2P_SHUFFLE_DOCUMENTS else "p2p"}
@@ -419,9 +461,7 @@ def _run_phases(
             ]
         )
         redundant_nodes = np.sort(np.concatenate([np.empty(0, np.int64), *redundant]))
-        write_parquet(
-            pa.table({"doc": redundant_nodes}), posixpath.join(staging, REDUNDANT_FILE)
-        )
+        write_parquet(pa.table({"doc": redundant_nodes}), posixpath.join(staging, REDUNDANT_FILE))
         index.publish(staging, own_key)
         summary["indexed_documents"] = int(documents_in_run - len(redundant_nodes))
     return summary

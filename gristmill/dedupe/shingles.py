@@ -4,11 +4,17 @@ The resemblance shingling of Broder (1997, "On the resemblance and containment o
 documents"), used for document-level near-duplicate removal in Gopher, LLaMA and BLOOM
 (Zhao et al., "A Survey of Large Language Models", §4.1.2). Normalisation follows
 datatrove's and RedPajama's MinHash dedup: a text is split into words on Unicode
-whitespace; in each word, ASCII letters are lowercased, ASCII digits become ``0`` and ASCII
-punctuation and symbols are removed, then the word is brought to a Unicode form (NFKC by
-default), lowercased, has every other decimal digit replaced by ``0`` and its other
-punctuation and symbols (Unicode categories P*, S*) removed, and is split again on
-whitespace (NFKC maps a few characters to spaces); empty words are dropped. A shingle is
+whitespace; in each word, ASCII letters are lowercased and ASCII punctuation and symbols
+are removed, then the word is brought to a Unicode form (NFKC by default), lowercased, has
+its other punctuation and symbols (Unicode categories P*, S*) removed, and is split again on
+whitespace (NFKC maps a few characters to spaces) and around every character of a script
+written without spaces (:mod:`gristmill.scripts`: Han, kana, Thai, Lao, Khmer, Myanmar), so
+each of those is a word and a 5-word shingle is a character 5-gram there (the
+dictionary-free choice; NeMo Curator and FineWeb-2 also treat these scripts apart); empty
+words are dropped. Digits are kept as they are; with ``zero_digits`` every decimal digit
+becomes ``0`` (datatrove's number normalisation, which made short texts differing only in
+their numbers merge). With ``code_tokens``, each ASCII punctuation or symbol character is
+first split off as a word by itself, so operators and brackets count in code. A shingle is
 ``n`` consecutive words.
 
 Building one Python string per shingle is what makes Python MinHash slow, so no string is
@@ -20,7 +26,7 @@ character whose normal form depends on its neighbours (combining marks, viramas,
 jamo) go through those Arrow kernels instead, once per distinct word. A word's hash is a
 64-bit polynomial hash of its normalised UTF-8 bytes (see :func:`word_hash`), and the hash
 of the shingle starting at word ``j`` is ``sum_t C[t] * word_hash(w[j + t]) mod 2**64``
-with fixed odd constants ``C`` (order matters), computed with ``n`` numpy passes over the
+with fixed odd constants ``C`` (order matters), computed in one compiled pass over the
 batch. A text with fewer than ``n`` words is one shingle of all its words; a text without
 words has none.
 """
@@ -42,10 +48,12 @@ from gristmill.dedupe.word_tables import (
     KEEP,
     NON_ASCII,
     PUNCTUATION_AND_SYMBOLS,
+    SOLO,
     SPACE,
     ascii_lowered,
     byte_tables,
     code_point_table,
+    isolate_non_spaced,
 )
 
 _NEEDS_REPLACING = r"[\p{P}\p{S}\p{Nd}]"
@@ -121,6 +129,17 @@ def _decode(data: np.ndarray, position: int, end: int) -> tuple[int, int]:
     return code, width
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _word_of_bytes(source: np.ndarray, start: int, stop: int) -> np.uint64:
+    """:func:`word_hash` of ``source[start:stop]`` (a character that is a word by itself)."""
+    value = np.uint64(0)
+    power = np.uint64(1)
+    for index in range(start, stop):
+        value += (np.uint64(source[index]) + np.uint64(1)) * power
+        power *= _WORD_BASE
+    return fmix64_scalar(value + np.uint64(stop - start) * _WORD_LENGTH_MULTIPLIER)
+
+
 @numba.njit(cache=True, nogil=True)
 def _scan_words(
     data: np.ndarray,
@@ -132,19 +151,22 @@ def _scan_words(
     output_bytes: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One pass over the bytes of a batch: the word hash of every word of every token
-    (a run of bytes between ASCII whitespace) whose characters are all context-free (see
-    :mod:`gristmill.dedupe.word_tables`), and a slot (hash 0) for every other token, whose
-    bounds and slot are returned for the Unicode path.
+    (a run of bytes between ASCII whitespace, or solo ASCII bytes) whose characters are all
+    context-free (see :mod:`gristmill.dedupe.word_tables`), and a slot (hash 0) for every
+    other token, whose bounds and slot are returned for the Unicode path. A solo character
+    (of a script written without spaces) ends the word before it and is a word by itself;
+    a solo ASCII byte (code tokens) also ends the token.
 
     Returns ``(hashes, slots of each text, unicode starts, unicode ends, unicode slots)``.
     """
     texts = len(offsets) - 1
-    bound = (len(data) + texts) // 2 + 1  # a word takes a byte, and so does a separator
+    bound = len(data) + texts + 1  # a word takes at least a byte
+    token_bound = (len(data) + texts) // 2 + 1  # a token and a separator take a byte each
     hashes = np.empty(bound, dtype=np.uint64)
     slots_per_text = np.zeros(texts, dtype=np.int64)
-    unicode_start = np.empty(bound, dtype=np.int64)
-    unicode_end = np.empty(bound, dtype=np.int64)
-    unicode_slot = np.empty(bound, dtype=np.int64)
+    unicode_start = np.empty(token_bound, dtype=np.int64)
+    unicode_end = np.empty(token_bound, dtype=np.int64)
+    unicode_slot = np.empty(token_bound, dtype=np.int64)
     slots = 0
     tokens = 0
     for text in range(texts):
@@ -161,8 +183,11 @@ def _scan_words(
         while position <= end:
             kind = SPACE if position == end else classes[data[position]]
             width = 1
-            separator = kind == SPACE
-            if not separator and not inside:
+            ends_token = kind == SPACE or kind == SOLO  # noqa: SIM109 (numba)
+            separator = ends_token
+            solo = False
+            code = 0
+            if not ends_token and not inside:
                 inside = True
                 complex_token = False
                 token_start = position
@@ -179,6 +204,9 @@ def _scan_words(
                         length += 1
                 elif kinds[code] == SPACE:
                     separator = True
+                elif kinds[code] == SOLO:
+                    separator = True
+                    solo = True
             elif kind == KEEP:
                 value += mapped[data[position]] * power
                 power *= _WORD_BASE
@@ -191,7 +219,12 @@ def _scan_words(
                 value = np.uint64(0)
                 power = np.uint64(1)
                 length = 0
-            if kind == SPACE and inside:  # a token ends
+            if solo:  # a character that is a word by itself
+                hashes[slots] = _word_of_bytes(
+                    output_bytes, output_offsets[code], output_offsets[code + 1]
+                )
+                slots += 1
+            if ends_token and inside:  # a token ends
                 inside = False
                 if complex_token:  # its words, if any, come from the Unicode path
                     slots = token_slot
@@ -201,6 +234,9 @@ def _scan_words(
                     tokens += 1
                     hashes[slots] = np.uint64(0)
                     slots += 1
+            if kind == SOLO:  # an ASCII byte that is a word (and a token) by itself
+                hashes[slots] = fmix64_scalar(mapped[data[position]] + _WORD_LENGTH_MULTIPLIER)
+                slots += 1
             position += width
         slots_per_text[text] = slots - first_slot
     return (
@@ -237,29 +273,63 @@ def _count_before(mask: np.ndarray) -> np.ndarray:
 
 
 def normalized_word_hashes(
-    texts: pa.Array | pa.ChunkedArray, unicode_form: str | None = "NFKC"
+    texts: pa.Array | pa.ChunkedArray,
+    unicode_form: str | None = "NFKC",
+    *,
+    zero_digits: bool = False,
+    code_tokens: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`word_hash` of every normalised word of every text, in order, and the number
-    of words of each text."""
+    of words of each text. ``zero_digits``: every decimal digit becomes ``0``;
+    ``code_tokens``: each ASCII punctuation or symbol character is a word by itself, split
+    off before the rest is normalised (code, where operators and brackets matter)."""
     data, offsets = _text_bytes(texts)
     hashes, slots_per_text, unicode_start, unicode_end, unicode_slot = _scan_words(
-        data, offsets, *byte_tables(), *code_point_table(unicode_form)
+        data,
+        offsets,
+        *byte_tables(zero_digits, code_tokens),
+        *code_point_table(unicode_form, zero_digits),
     )
     if len(unicode_slot) == 0:
         return hashes, slots_per_text
     # a token left to the Unicode kernels holds zero or more words once normalised
-    unicode_hashes, counts = _unicode_word_hashes(data, unicode_start, unicode_end, unicode_form)
-    words_per_slot = np.ones(len(hashes), dtype=np.int64)
-    words_per_slot[unicode_slot] = counts
-    first_word = np.cumsum(words_per_slot) - words_per_slot
-    plain = np.ones(len(hashes), dtype=bool)
-    plain[unicode_slot] = False
-    merged = np.empty(int(words_per_slot.sum()), dtype=np.uint64)
-    merged[first_word[plain]] = hashes[plain]
-    merged[_expand(first_word[unicode_slot], counts)] = unicode_hashes
-    words_before = np.concatenate([[0], np.cumsum(words_per_slot)])
-    slot_bounds = np.concatenate([[0], np.cumsum(slots_per_text)])
-    return merged, np.diff(words_before[slot_bounds])
+    unicode_hashes, counts = _unicode_word_hashes(
+        data, unicode_start, unicode_end, unicode_form, zero_digits
+    )
+    return _merge_unicode_words(hashes, slots_per_text, unicode_slot, counts, unicode_hashes)
+
+
+@numba.njit(cache=True, nogil=True)
+def _merge_unicode_words(
+    hashes: np.ndarray,
+    slots_per_text: np.ndarray,
+    unicode_slot: np.ndarray,
+    counts: np.ndarray,
+    unicode_hashes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The word hashes of a batch with each Unicode-path slot (in increasing order)
+    replaced by its ``counts[k]`` words, and the words of each text."""
+    merged = np.empty(len(hashes) - len(unicode_slot) + counts.sum(), dtype=np.uint64)
+    words_per_text = np.empty(len(slots_per_text), dtype=np.int64)
+    slot = 0
+    written = 0
+    pending = 0  # the next Unicode-path slot
+    taken = 0  # Unicode-path words used so far
+    for text in range(len(slots_per_text)):
+        first = written
+        for _ in range(slots_per_text[text]):
+            if pending < len(unicode_slot) and unicode_slot[pending] == slot:
+                for _ in range(counts[pending]):
+                    merged[written] = unicode_hashes[taken]
+                    written += 1
+                    taken += 1
+                pending += 1
+            else:
+                merged[written] = hashes[slot]
+                written += 1
+            slot += 1
+        words_per_text[text] = written - first
+    return merged, words_per_text
 
 
 def _expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -268,10 +338,12 @@ def _expand(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.repeat(starts - firsts, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
 
 
-def _strip_punctuation_and_zero_digits(words: pa.Array) -> pa.Array:
-    """Remove P*/S* characters and map Nd digits to ``0``, running the replacements only on
-    the words that hold any (finding them is cheaper than replacing everywhere)."""
-    matches = pc.match_substring_regex(words, _NEEDS_REPLACING).to_numpy(zero_copy_only=False)
+def _strip_punctuation_and_zero_digits(words: pa.Array, zero_digits: bool) -> pa.Array:
+    """Remove P*/S* characters and (``zero_digits``) map Nd digits to ``0``, running the
+    replacements only on the words that hold any (finding them is cheaper than replacing
+    everywhere)."""
+    pattern = _NEEDS_REPLACING if zero_digits else PUNCTUATION_AND_SYMBOLS
+    matches = pc.match_substring_regex(words, pattern).to_numpy(zero_copy_only=False)
     if not matches.any():
         return words
     changed = np.flatnonzero(matches)
@@ -279,12 +351,9 @@ def _strip_punctuation_and_zero_digits(words: pa.Array) -> pa.Array:
     replaced = pc.replace_substring_regex(
         words.take(pa.array(changed)), PUNCTUATION_AND_SYMBOLS, ""
     )
-    merged = pa.concat_arrays(
-        [
-            words.take(pa.array(unchanged)),
-            pc.replace_substring_regex(replaced, DECIMAL_DIGIT, "0"),
-        ]
-    )
+    if zero_digits:
+        replaced = pc.replace_substring_regex(replaced, DECIMAL_DIGIT, "0")
+    merged = pa.concat_arrays([words.take(pa.array(unchanged)), replaced])
     order = np.empty(len(words), dtype=np.int64)
     order[unchanged] = np.arange(len(unchanged))
     order[changed] = len(unchanged) + np.arange(len(changed))
@@ -292,15 +361,20 @@ def _strip_punctuation_and_zero_digits(words: pa.Array) -> pa.Array:
 
 
 def _unicode_word_hashes(
-    data: np.ndarray, starts: np.ndarray, ends: np.ndarray, unicode_form: str | None
+    data: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    unicode_form: str | None,
+    zero_digits: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Word hashes of tokens that need the Unicode kernels and the number of words of each.
 
     Their ASCII bytes are normalised by the byte tables first, then each distinct token
-    goes through Arrow's Unicode kernels once; NFKC may turn a character into a space, so
-    normalised tokens are split again.
+    goes through Arrow's Unicode kernels once; NFKC may turn a character into a space, and
+    characters of scripts written without spaces are words by themselves, so normalised
+    tokens are split again.
     """
-    classes_table, _ = byte_tables()
+    classes_table, _ = byte_tables(zero_digits)
     raw = data[_expand(starts, ends - starts)]
     kept = classes_table[raw] != DROP
     kept_before = _count_before(kept)
@@ -309,14 +383,14 @@ def _unicode_word_hashes(
     tokens = pa.LargeStringArray.from_buffers(
         len(lengths),
         pa.py_buffer(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)),
-        pa.py_buffer(ascii_lowered()[np.compress(kept, raw)]),
+        pa.py_buffer(ascii_lowered(zero_digits)[np.compress(kept, raw)]),
     )
     encoded = pc.dictionary_encode(tokens)
     distinct = encoded.dictionary
     if unicode_form is not None:
         distinct = pc.utf8_normalize(distinct, form=unicode_form)
-    distinct = _strip_punctuation_and_zero_digits(pc.utf8_lower(distinct))
-    split = pc.utf8_split_whitespace(distinct)
+    distinct = _strip_punctuation_and_zero_digits(pc.utf8_lower(distinct), zero_digits)
+    split = pc.utf8_split_whitespace(isolate_non_spaced(distinct))
     words = pc.list_flatten(split)
     word_lengths = pc.binary_length(words).to_numpy(zero_copy_only=False).astype(np.int64)
     words_of_distinct = pc.list_value_length(split).to_numpy(zero_copy_only=False)
@@ -334,45 +408,45 @@ def _unicode_word_hashes(
 
 
 def shingle_hashes(
-    texts: pa.Array | pa.ChunkedArray, ngram: int = 5, unicode_form: str | None = "NFKC"
+    texts: pa.Array | pa.ChunkedArray,
+    ngram: int = 5,
+    unicode_form: str | None = "NFKC",
+    *,
+    zero_digits: bool = False,
+    code_tokens: bool = False,
 ) -> ShingleHashes:
-    """The 64-bit hashes of the word ``ngram``-shingles of each text (see the module)."""
+    """The 64-bit hashes of the word ``ngram``-shingles of each text (see the module and
+    :func:`normalized_word_hashes` for the options)."""
     if ngram < 1:
         raise ValueError(f"ngram must be at least 1, got {ngram}")
     if len(texts) == 0:
         return ShingleHashes(values=np.empty(0, np.uint64), counts=np.empty(0, np.int64))
-    word_hashes, words = normalized_word_hashes(texts, unicode_form)
+    word_hashes, words = normalized_word_hashes(
+        texts, unicode_form, zero_digits=zero_digits, code_tokens=code_tokens
+    )
     constants = position_constants(ngram)
-    starts = np.cumsum(words) - words
-    counts = np.where(words >= ngram, words - ngram + 1, np.minimum(words, 1))
-
-    total = len(word_hashes)
-    window = word_hashes * constants[0]
-    scratch = np.empty_like(window)
-    for position in range(1, min(ngram, total)):
-        np.multiply(word_hashes[position:], constants[position], out=scratch[: total - position])
-        window[: total - position] += scratch[: total - position]
-    # a window starting in the last ngram - 1 words of a text is no shingle of it (a
-    # shorter text keeps only its first window, fixed below)
-    valid = np.ones(total, dtype=bool)
-    tails = np.where(words >= ngram, ngram - 1, np.maximum(words - 1, 0))
-    valid[_expand(starts + words - tails, tails)] = False
-    values = np.compress(valid, window)
-
-    short = np.flatnonzero((words > 0) & (words < ngram))
-    if len(short):
-        values[np.cumsum(counts)[short] - 1] = _short_text_hashes(
-            word_hashes, starts[short], words[short], constants
-        )
-    return ShingleHashes(values=values, counts=counts.astype(np.int64))
+    counts = np.where(words >= ngram, words - ngram + 1, np.minimum(words, 1)).astype(np.int64)
+    values = _window_hashes(word_hashes, words.astype(np.int64), counts, constants)
+    return ShingleHashes(values=values, counts=counts)
 
 
-def _short_text_hashes(
-    word_hashes: np.ndarray, starts: np.ndarray, words: np.ndarray, constants: np.ndarray
+@numba.njit(cache=True, nogil=True)
+def _window_hashes(
+    word_hashes: np.ndarray, words: np.ndarray, counts: np.ndarray, constants: np.ndarray
 ) -> np.ndarray:
-    """The one shingle of each text with fewer words than the shingle size."""
-    hashes = np.zeros(len(starts), dtype=np.uint64)
-    for position in range(int(words.max())):
-        present = words > position
-        hashes[present] += word_hashes[starts[present] + position] * constants[position]
-    return hashes
+    """Per text, ``sum_t C[t] * word_hashes[j + t]`` (mod 2**64) for every window of
+    ``len(C)`` words; a shorter text has the one window of all its words."""
+    ngram = len(constants)
+    values = np.empty(counts.sum(), dtype=np.uint64)
+    written = 0
+    start = 0
+    for text in range(len(words)):
+        width = min(ngram, words[text])
+        for window in range(counts[text]):
+            value = np.uint64(0)
+            for position in range(width):
+                value += word_hashes[start + window + position] * constants[position]
+            values[written] = value
+            written += 1
+        start += words[text]
+    return values

@@ -33,6 +33,14 @@ SUFFIXES: dict[str, str] = {"arrow": ".arrow", "parquet": ".parquet", "jsonl": "
 MARKER_SUFFIX = ".done"
 
 
+def format_of(url: str) -> OutputFormat | None:
+    """The output format a shard name's suffix promises, or None for another suffix."""
+    for fmt, suffix in SUFFIXES.items():
+        if url.endswith(suffix):
+            return fmt  # type: ignore[return-value]
+    return None
+
+
 class ShardWriter:
     """Stream batches into one output shard; ``close()`` publishes it atomically.
 
@@ -44,6 +52,9 @@ class ShardWriter:
     def __init__(self, url: str, fmt: OutputFormat = "arrow") -> None:
         if fmt not in SUFFIXES:
             raise ValueError(f"unknown output format {fmt!r}; allowed: {', '.join(SUFFIXES)}")
+        named = format_of(url)
+        if named is not None and named != fmt:  # the bytes must match the extension
+            raise ValueError(f"{url}: a {named} name for a shard written as {fmt}")
         self.url = url
         self.format = fmt
         self.fs, self.path = url_to_fs(url)

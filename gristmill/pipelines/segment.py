@@ -26,12 +26,20 @@ from gristmill.documents import (
     text_bytes,
 )
 from gristmill.io.base import Reader, ReaderCounts, Shard, SkippedRecord
-from gristmill.io.writers import ShardWriter, iter_arrow_batches, write_marker
+from gristmill.io.writers import ShardWriter, format_of, iter_arrow_batches, write_marker
 from gristmill.pipelines.config import Stage
 from gristmill.pipelines.progress import ShardProgress
 from gristmill.pipelines.signal_stats import histogram, merge_histograms
 from gristmill.pipelines.stats import SAMPLE_CHARS, SAMPLES_PER_KEY, StageStats
-from gristmill.steps import REASON_COLUMN, GlobalStep, MapStep, StepResult, shard_bucket
+from gristmill.steps import (
+    REASON_COLUMN,
+    GlobalStep,
+    MapStep,
+    StepResult,
+    Transform,
+    drop_emptied,
+    shard_bucket,
+)
 
 
 @dataclass(frozen=True)
@@ -64,19 +72,18 @@ class SegmentTask:
 
 
 class _RejectedWriters:
-    """Opens a rejected-documents shard per stage on first use. Documents removed by a
-    stage before the source's ``pii`` step are scrubbed by that step first: with a ``pii``
-    step configured, no raw PII reaches ``rejected/``."""
+    """Opens a rejected-documents shard per stage on first use, in the format its name
+    says (the run's output format, also in segments whose data output is Arrow work).
+    Documents removed by a stage before the source's ``pii`` step are scrubbed by that step
+    first: with a ``pii`` step configured, no raw PII reaches ``rejected/``."""
 
     def __init__(
         self,
         urls: dict[str, str] | None,
-        fmt: str,
         scrubber: Any = None,
         scrubbed_stage_ids: frozenset[str] = frozenset(),
     ) -> None:
         self.urls = urls
-        self.format = fmt
         self.scrubber = scrubber
         self.scrubbed_stage_ids = scrubbed_stage_ids
         self.writers: dict[str, ShardWriter] = {}
@@ -91,7 +98,8 @@ class _RejectedWriters:
                 index, "text", pa.array(texts, type=rejected.schema.field("text").type)
             )
         if stage_id not in self.writers:
-            self.writers[stage_id] = ShardWriter(self.urls[stage_id], self.format)
+            url = self.urls[stage_id]
+            self.writers[stage_id] = ShardWriter(url, format_of(url) or "arrow")
         self.writers[stage_id].write(rejected)
 
     def close(self) -> list[str]:
@@ -165,6 +173,8 @@ def _run_stage(
     stats.docs_in += batch.num_rows
     stats.bytes_in += text_bytes(batch)
     result: StepResult = run(batch)
+    if isinstance(stage.step, Transform | GlobalStep):  # text may have been rewritten
+        result = drop_emptied(result, stage.id)
     stats.docs_out += result.kept.num_rows
     stats.bytes_out += text_bytes(result.kept)
     stats.removed.update(result.removed_by_reason())
@@ -254,9 +264,7 @@ def run_segment(task: SegmentTask) -> dict[str, Any]:
     signature_writer = (
         ShardWriter(task.signature_url, "parquet") if task.signature_url is not None else None
     )
-    rejected = _RejectedWriters(
-        task.rejected_urls, task.output_format, task.sample_scrubber, task.scrubbed_stage_ids
-    )
+    rejected = _RejectedWriters(task.rejected_urls, task.sample_scrubber, task.scrubbed_stage_ids)
     progress = ShardProgress(task.fingerprint, task.input_bytes)
     try:
         for batch in _timed(_read_input(task, counts), read_stats):
