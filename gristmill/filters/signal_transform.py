@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 
-from gristmill.steps import StepResult, Transform, split_by_reasons
+from gristmill.steps import StepResult, Transform, drop_emptied, split_by_reasons
 
 
 class SignalTransform(Transform):
@@ -39,4 +39,4 @@ class SignalTransform(Transform):
                 batch = batch.append_column(f"{step_id}_{signal}", pa.array(values))
         result = split_by_reasons(batch, reasons, step_id)
         result.counters.update(counters)
-        return result
+        return drop_emptied(result, step_id)
