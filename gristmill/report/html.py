@@ -44,7 +44,9 @@ def _kv_table(data: dict[str, Any], path: str) -> str:
     rows = []
     for key, value in data.items():
         here = f"{path}.{key}"
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if _is_table(value):
+            rows.append(f"<tr><th>{html.escape(key)}</th><td>{_rows_table(value, here)}</td></tr>")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
             shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
             if len(shown) > 300:
                 shown = shown[:300] + " …"
@@ -52,6 +54,38 @@ def _kv_table(data: dict[str, Any], path: str) -> str:
         else:
             rows.append(f"<tr><th>{html.escape(key)}</th>{_num(value, here)}</tr>")
     return "<table>" + "".join(rows) + "</table>"
+
+
+def _is_table(value: Any) -> bool:
+    return (
+        isinstance(value, dict) and bool(value) and all(isinstance(v, dict) for v in value.values())
+    )
+
+
+def _rows_table(rows: dict[str, dict[str, Any]], path: str) -> str:
+    """A dict of dicts (per benchmark, per ...) as one table of its numeric entries."""
+    columns = list(
+        dict.fromkeys(
+            key
+            for row in rows.values()
+            for key, value in row.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        )
+    )
+    head = "<tr><th></th>" + "".join(f"<th>{html.escape(c)}</th>" for c in columns) + "</tr>"
+    body = []
+    for name, row in rows.items():
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            if "." in name or not isinstance(value, int | float) or isinstance(value, bool):
+                cells.append(
+                    f"<td class='n'>{'' if value is None else html.escape(str(value))}</td>"
+                )
+            else:
+                cells.append(_num(value, f"{path}.{name}.{column}"))
+        body.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
+    return "<table>" + head + "".join(body) + "</table>"
 
 
 def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
@@ -135,6 +169,11 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
         if figures
         else "<p>No signal columns.</p>"
     )
+
+    if stats.get("warnings"):
+        parts.append("<h2>Warnings</h2><ul>")
+        parts.extend(f"<li>{html.escape(w)}</li>" for w in stats["warnings"])
+        parts.append("</ul>")
 
     if stats.get("global_steps"):
         parts.append("<h2>Global steps</h2>")

@@ -33,6 +33,8 @@ def print_run_summary(run: dict[str, Any], console: Console) -> None:
                 ", ".join(f"{reason} {count:,}" for reason, count in reasons),
             )
     console.print(table)
+    for warning in run.get("warnings", ()):
+        console.print(f"[yellow]warning[/]: {warning}", markup=True, highlight=False)
 
 
 def print_comparison(rows: list[dict[str, Any]], console: Console) -> None:
