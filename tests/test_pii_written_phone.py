@@ -110,3 +110,20 @@ def test_phone_recall_and_span_precision_on_presidio_research(shared_data):
         assert phones >= 10
         assert recalled / phones >= 0.90, name
     assert correct / predicted >= 0.95
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "See ISBN 9-230-58436-1 for the edition.",
+        "Your order #2580320054 has shipped.",
+        "Born 06.03.1929 in Lyon.",
+        "assert hash(v) == 023918682067",
+        "for (i = 0; i < 0225442; i++)",
+    ],
+)
+def test_phonenumbers_findings_that_name_other_numbers_are_dropped(text):
+    """python-phonenumbers takes these for valid numbers of some region; the step does not."""
+    plain = PiiScrub(entities=["PHONE_NUMBER"], written_phones=False, **PATTERNS_ONLY)
+    assert plain.find([text])[0], "presidio alone finds a phone number here"
+    assert PiiScrub(entities=["PHONE_NUMBER"], **PATTERNS_ONLY).scrub([text]).texts == [text]

@@ -44,7 +44,7 @@ from gristmill.pii.prescan import (
     line_pieces,
 )
 from gristmill.pii.recognizers import ENTITY_SHAPES, MULTILINE_ENTITIES, pattern_engine
-from gristmill.pii.written_phone import WRITTEN_PHONE, find_written_phones
+from gristmill.pii.written_phone import WRITTEN_PHONE, find_written_phones, names_another_number
 
 #: a chunk finding closer than this to a cut edge may be cut short: redo the whole line
 EDGE_GUARD = 16
@@ -142,7 +142,9 @@ class PatternFinder:
                 found_in = self._find_in_pieces(texts, pieces, entities, counters, cut_long)
                 for doc, found in found_in.items():
                     findings[doc].extend(found)
-        for found in findings:
+        for doc, found in enumerate(findings):
+            if self.written_phones:
+                found[:] = _without_other_numbers(texts[doc], found)
             found.sort(key=lambda f: (f.start, f.end, f.entity))
         return findings
 
@@ -275,6 +277,15 @@ def _written_phones(text: str, start: int = 0, end: int | None = None) -> list[F
     ]
 
 
+def _without_other_numbers(text: str, found: list[Finding]) -> list[Finding]:
+    """The findings but phone numbers that are dates or labelled as other numbers."""
+    return [
+        f
+        for f in found
+        if f.entity != WRITTEN_PHONE or not names_another_number(text, f.start, f.end)
+    ]
+
+
 def reference_findings(finder: PatternFinder, text: str) -> list[Finding]:
     """Plain presidio: an AnalyzerEngine with the same recognizers (the stock
     PhoneRecognizer included) on the whole document, plus the written phone numbers of
@@ -290,5 +301,5 @@ def reference_findings(finder: PatternFinder, text: str) -> list[Finding]:
     )
     found = [Finding(r.entity_type, r.start, r.end, r.score) for r in results]
     if finder.written_phones:
-        found.extend(_written_phones(text))
+        found = _without_other_numbers(text, found + _written_phones(text))
     return sorted(found, key=lambda f: (f.start, f.end, f.entity))

@@ -21,6 +21,10 @@ digit groups and decides from its *layout*, in two tiers.
   right after it (``... office``, ``-Fax``), and no identifier word (``order``, ``ISBN``,
   ``invoice``...) between that phone word and the number.
 
+The same words veto phone findings of python-phonenumbers (:func:`names_another_number`):
+its matcher takes any digit run that is a valid number in some region, so an ISBN
+(``ISBN 9-230-58436-1``), an order or customer id or a date becomes a phone number there.
+
 Never taken: a run inside a longer token (letters, ``/``, ``:`` or digits glued to it, as in
 ``v1.2.3``, ``12:20:39``, ``1/2/2024``), dates (``2024-01-15``, ``15.01.2024``), dotted quads
 (IPv4 addresses), groups of one digit (ISBNs, versions), three or more groups of four digits
@@ -49,6 +53,7 @@ _NANP = re.compile(
 _DATE = re.compile(
     r"(?:1[5-9]|20)\d\d[-./ ](?:0?[1-9]|1[0-2])(?!\d)"
     r"|(?:0?[1-9]|[12]\d|3[01])[-./ ](?:0?[1-9]|1[0-2])[-./ ](?:1[5-9]|20)\d\d$"
+    r"|(?:0?[1-9]|1[0-2])[-./ ](?:0?[1-9]|[12]\d|3[01])[-./ ](?:1[5-9]|20)\d\d$"
 )
 _YEAR = re.compile(r"\((?:1[5-9]|20)\d\d\)")
 #: the US social security number layout is the US_SSN recognizer's, not a phone's
@@ -128,9 +133,14 @@ OTHER_NUMBER_WORDS = frozenset(
         "population",
         "page",
         "pages",
+        "release",
+        "build",
+        "revision",
     ]
 )
 CONTEXT_CHARS = 48
+_CURRENCIES = "$€£¥%"
+_OPERATORS_AND_CURRENCIES = "=<>*" + _CURRENCIES
 SCORE = 0.4  # presidio's PhoneRecognizer score
 WRITTEN_PHONE = "PHONE_NUMBER"
 
@@ -158,6 +168,29 @@ def find_written_phones(text: str, start: int = 0, end: int | None = None) -> li
         if _self_evident(number) or (_plausible(number) and _phone_context(text, match)):
             found.append(WrittenPhone(match.start(), match.end(), SCORE))
     return found
+
+
+def names_another_number(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` (a phone finding) is a date, an amount (a currency
+    sign or ``%`` beside it), a literal in code (after ``=``, ``==``, ``<``, ``*``...), or the
+    nearest label word before it on its line names another kind of number (``ISBN``,
+    ``order``, ``ID``...)."""
+    if _DATE.match(text, start, end):
+        return True
+    line_start = text.rfind("\n", 0, start) + 1
+    before_character = text[line_start:start].rstrip()[-1:]
+    after_character = text[end : end + 3].lstrip()[:1]
+    if before_character and before_character in _OPERATORS_AND_CURRENCIES:
+        return True
+    if after_character and after_character in _CURRENCIES:
+        return True
+    before = text[max(line_start, start - CONTEXT_CHARS) : start].lower()
+    for word in reversed(_WORD.findall(before)):
+        if word in PHONE_WORDS or word in LABEL_WORDS:
+            return False
+        if word in OTHER_NUMBER_WORDS:
+            return True
+    return False
 
 
 def _digits(number: str) -> int:
