@@ -11,7 +11,10 @@ IP addresses, API keys and private keys, never NER.
 Phone numbers come from presidio's PhoneRecognizer (numbers python-phonenumbers finds valid
 in its regions) *and*, with ``written_phones`` (the default), from their written layout
 whatever the region (:mod:`gristmill.pii.written_phone`): on presidio-research's generated
-sentences that lifts phone recall from presidio's 0.55 to 1.0 (``bench/pii.py``).
+sentences that lifts phone recall from presidio's 0.55 to 1.0 (``bench/pii.py``). The same
+option drops presidio's phone findings that are dates, amounts, code literals or numbers
+labelled as something else (``ISBN``, ``order``, ``ID``...): python-phonenumbers takes any
+digit run valid in some region, such as an ISBN-10, for a phone number.
 IP addresses: with ``public_ip_only`` (the default) only globally routable addresses are
 replaced; private, loopback, link-local, documentation and reserved ones stay.
 ``URL`` (presidio's UrlRecognizer: web addresses and bare domains such as ``example.org``)
@@ -80,8 +83,9 @@ class PiiScrub(Transform):
     #: (10/8, 172.16/12, 192.168/16, fc00::/7), loopback, link-local, documentation and
     #: reserved addresses identify no one and stay verbatim; false replaces every address
     public_ip_only: bool = True
-    #: also find phone numbers by their written layout, region-free
-    #: (:mod:`gristmill.pii.written_phone`), beyond presidio's validated ones
+    #: also find phone numbers by their written layout, region-free, beyond presidio's
+    #: validated ones, and drop presidio's phone findings that are dates, amounts, code
+    #: literals or labelled as other numbers (:mod:`gristmill.pii.written_phone`)
     written_phones: bool = True
     #: PERSON/LOCATION: auto = when ``ner_model`` is installed, on = required, off = never
     ner: Literal["auto", "on", "off"] = "auto"

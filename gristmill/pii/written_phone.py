@@ -165,6 +165,8 @@ def find_written_phones(text: str, start: int = 0, end: int | None = None) -> li
         if match.start() >= end:
             break
         number = match.group("number")
+        if len(number) < 7:
+            continue  # fewer than 7 digits: neither tier (most runs: years, counts)
         if _self_evident(number) or (_plausible(number) and _phone_context(text, match)):
             found.append(WrittenPhone(match.start(), match.end(), SCORE))
     return found
@@ -194,7 +196,7 @@ def names_another_number(text: str, start: int, end: int) -> bool:
 
 
 def _digits(number: str) -> int:
-    return sum(character.isdigit() for character in number)
+    return sum(map(str.isdigit, number))
 
 
 def _self_evident(number: str) -> bool:
