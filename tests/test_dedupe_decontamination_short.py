@@ -127,3 +127,18 @@ def test_warnings_reach_the_run_record_once_per_file(tmp_path):
     assert len(run["warnings"]) == 1
     assert run["warnings"][0].startswith("decontaminate: benchmark 'mmlu'")
     assert run["global_steps"]["decontaminate"]["benchmarks"]["mmlu"]["items"] == 1
+
+
+def test_real_short_piqa_goals_match_on_their_own_line_only(shared_data):
+    """PIQA's goals are its questions; 44% have 3 to 7 tokens and matched nothing before."""
+    path = shared_data / "contamination" / "piqa" / "valid.jsonl"
+    step = Decontaminate(benchmarks=[{"name": "piqa", "path": str(path)}])
+    stats = step.index().stats["piqa"]
+    assert stats["questions_whole_line"] > 500
+    goals = [json.loads(line)["goal"] for line in path.open()]
+    short = [goal for goal in goals if 3 <= len(goal.split()) < 7][:20]
+    texts = [f"Quiz\nQuestion: {goal}\nAnswer below." for goal in short]
+    texts += [f"Yesterday I read how to {goal.lower()} in a magazine." for goal in short]
+    signatures = step.collect(_batch(texts)).to_pylist()
+    matched = {int(row["id"].rsplit("/", 1)[1]) for row in signatures if row["ngram"]}
+    assert matched == set(range(len(short)))
