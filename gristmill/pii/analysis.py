@@ -44,7 +44,12 @@ from gristmill.pii.prescan import (
     line_pieces,
 )
 from gristmill.pii.recognizers import ENTITY_SHAPES, MULTILINE_ENTITIES, pattern_engine
-from gristmill.pii.written_phone import WRITTEN_PHONE, find_written_phones, names_another_number
+from gristmill.pii.written_phone import (
+    MIN_WRITTEN_PHONE_CHARS,
+    WRITTEN_PHONE,
+    find_written_phones,
+    names_another_number,
+)
 
 #: a chunk finding closer than this to a cut edge may be cut short: redo the whole line
 EDGE_GUARD = 16
@@ -124,7 +129,7 @@ class PatternFinder:
                     if shapes.search(text, start, end):
                         lines[group].append(_Piece(doc, start, end))
             for start, end in barrier_windows(text, spans) if self.phone_entities else ():
-                if self.written_phones:
+                if self.written_phones and end - start >= MIN_WRITTEN_PHONE_CHARS:
                     findings[doc].extend(_written_phones(text, start, end))
                 if self.phone is not None and self.phone.known_to_find_nothing(text, start, end):
                     counters["phone_windows_known_clear"] += 1

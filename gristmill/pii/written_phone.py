@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 #: digit groups joined by single separators, parentheses allowed, then an extension
 _RUN = re.compile(
-    r"(?<![^\s\xa0:;,<>\"'\[{=*|])(?<!\d[-. \xa0])"
+    r"(?=[+(\d])(?<![^\s\xa0:;,<>\"'\[{=*|])(?<!\d[-. \xa0])"
     r"(?P<number>\+?(?:\(\d{1,5}\)|\d)(?:[-. \xa0]?(?:\(\d{1,5}\)|\d))*+)"
     r"(?P<extension> ?(?:x|ext\.?|extension) ?\d{1,6})?"
     r"(?=$|[\s\xa0]|[.,;:!?)\]}>\"'\\<*|](?!\d)|-[A-Za-z])",
@@ -139,6 +139,8 @@ OTHER_NUMBER_WORDS = frozenset(
     ]
 )
 CONTEXT_CHARS = 48
+#: every number taken has 7 digits or more
+MIN_WRITTEN_PHONE_CHARS = 7
 _CURRENCIES = "$€£¥%"
 _OPERATORS_AND_CURRENCIES = "=<>*" + _CURRENCIES
 SCORE = 0.4  # presidio's PhoneRecognizer score
@@ -165,7 +167,7 @@ def find_written_phones(text: str, start: int = 0, end: int | None = None) -> li
         if match.start() >= end:
             break
         number = match.group("number")
-        if len(number) < 7:
+        if len(number) < MIN_WRITTEN_PHONE_CHARS:
             continue  # fewer than 7 digits: neither tier (most runs: years, counts)
         if _self_evident(number) or (_plausible(number) and _phone_context(text, match)):
             found.append(WrittenPhone(match.start(), match.end(), SCORE))
