@@ -12,7 +12,11 @@
    every distinct document once. Naive presidio calls ``AnalyzerEngine.analyze`` on each
    whole document with the same recognizers as the step (stock PhoneRecognizer); gristmill
    runs ``PatternFinder.find`` on batches of 1,024 documents, starting from an empty phone
-   verdict caches (a cold worker). Findings must be identical on every document. CPU
+   verdict caches (a cold worker). Its findings must be identical on every document to
+   the reference (presidio on the whole document, plus the written-phone layouts of the
+   whole document, less the phone findings that name other numbers:
+   :func:`gristmill.pii.analysis.reference_findings`); the time to beat is presidio's
+   alone. CPU
    seconds of one process give docs/s and MB/s per core, the fastest of five runs (three for presidio) (wall
    seconds shown too; the machine is shared). Also timed: the whole step (findings plus
    replacement); the second half of the documents after the first half has warmed the
