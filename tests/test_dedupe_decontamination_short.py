@@ -88,6 +88,9 @@ def test_short_questions_are_indexed_as_whole_lines_and_counted(tmp_path):
         ("  3) Is tap water safe to drink?  ", True),
         ("I wonder: is tap water safe to drink? Ask a plumber.", False),
         ("Many ask whether is tap water safe to drink", False),
+        ("Is tap water safe to drink? (A) Yes (B) No (C) It depends", True),
+        ("Is tap water safe to drink? A. Yes B. No", True),
+        ("Is tap water safe to drink? A lot of people ask.", False),
     ],
 )
 def test_whole_line_rule(line, whole):

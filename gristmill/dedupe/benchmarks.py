@@ -401,14 +401,18 @@ def build_index(
 _LINE_LABEL = re.compile(
     r"\s*(?:(?:q|question)\s*\d*|\d{1,4}|[a-z])?\s*[.:)\]-]?\s*", re.IGNORECASE
 )
+#: what may follow it on its line: answer choices with labels, "(A) Mercury (B) Venus"
+_INLINE_CHOICES = re.compile(r"[\s?.:!]*(?:\([A-Ea-e1-5]\)|\[[A-Ea-e1-5]\]|[A-Ea-e1-5][.)])\s")
 
 
 def whole_line(text: str, start: int, end: int) -> bool:
-    """True when ``text[start:end]`` is all of its line but for punctuation, spaces and a
-    leading label (``Q:``, ``Question 3.``, ``12)``): how a question stands in a test page."""
+    """True when ``text[start:end]`` is all of its line but for punctuation, spaces, a
+    leading label (``Q:``, ``Question 3.``, ``12)``) and labelled answer choices after it
+    (``(A) Mercury (B) Venus``): how a question stands in a test page."""
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line_end = len(text) if line_end < 0 else line_end
     if not _LINE_LABEL.fullmatch(text, line_start, start):
         return False
-    return not any(character.isalnum() for character in text[end:line_end])
+    rest = text[end:line_end]
+    return not any(c.isalnum() for c in rest) or _INLINE_CHOICES.match(rest) is not None

@@ -6,7 +6,7 @@ normalised 13-grams of benchmark test sets (shorter texts as one n-gram of their
 length, down to 8 tokens; see :mod:`gristmill.dedupe.benchmarks`) are looked up in every
 training document. A question shorter than ``min_ngram`` tokens (down to
 ``min_question_tokens``) matches only as a whole line of a document, its exact normalised
-text (with ``short_questions: whole_line``, the default; ``skip`` ignores short questions,
+text (a label before it and labelled answer choices after it allowed) (with ``short_questions: whole_line``, the default; ``skip`` ignores short questions,
 as GPT-3 and NeMo Curator do).
 
 - ``collect``: per document, the benchmark n-grams it contains (one sentinel row when none).
