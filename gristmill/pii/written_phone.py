@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 #: digit groups joined by single separators, parentheses allowed, then an extension
 _RUN = re.compile(
-    r"(?=[+(\d])(?<![^\s\xa0:;,<>\"'\[{=*|])(?<!\d[-. \xa0])"
+    r"(?=[+(\d][-+()\d. \xa0]{6})(?<![^\s\xa0:;,<>\"'\[{=*|])(?<!\d[-. \xa0])"
     r"(?P<number>\+?(?:\(\d{1,5}\)|\d)(?:[-. \xa0]?(?:\(\d{1,5}\)|\d))*+)"
     r"(?P<extension> ?(?:x|ext\.?|extension) ?\d{1,6})?"
     r"(?=$|[\s\xa0]|[.,;:!?)\]}>\"'\\<*|](?!\d)|-[A-Za-z])",
