@@ -8,6 +8,10 @@
    defaults: 13-grams, 200-character windows) on the embedded Dask cluster. A plant is
    recalled when its document was dropped, or edited with a match of the planted benchmark
    and the planted snippet is gone from it.
+   Short questions: 400 PIQA goals (``goal``, its question field) of 3 to 7 tokens, too
+   short for an n-gram, planted as a line of their own (bare, or after ``Q:``,
+   ``Question:`` or a number, as a quiz page shows them): ``decont_recall_short``; and the
+   same goals inside a sentence of prose, which must not be removed (``short_in_prose``).
 2. False removals: the 31 clean Gutenberg novels (one document per book, as the books
    reader gives them) through the same step: the share of their characters removed or
    dropped.
@@ -16,7 +20,8 @@
    docs/s and MB/s; the wall time of each full run on the cluster; and, when datatrove is
    installed, its ``SentenceDedup`` (signature, find, filter) on the same documents.
 
-Ends with ``RESULT recall_verbatim=<r> recall_normalized=<r> false_removal_rate=<f>``.
+Ends with ``RESULT recall_verbatim=<r> recall_normalized=<r> false_removal_rate=<f>
+decont_recall_short=<r> short_in_prose_removed=<f>``.
 """
 
 from __future__ import annotations
@@ -32,10 +37,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import yaml
 
 from gristmill.dedupe.decontamination import Decontaminate
+from gristmill.dedupe.ngrams import tokenize
 from gristmill.dedupe.span_dedup import SpanDedup, _repeated_windows
 from gristmill.documents import text_bytes
 from gristmill.io.writers import read_table
@@ -45,6 +52,9 @@ from gristmill.pipelines.runner import dask_client, run_pipeline
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 CONTAMINATION = SHARED / "contamination"
 VARIANTS = ("verbatim", "normalized", "partial")
+SHORT_VARIANTS = ("short", "short_in_prose")
+SHORT_PLANTS = 400
+QUIZ_LABELS = ("", "Q: ", "Question: ", "1. ", "12) ")
 
 
 def benchmark_items() -> list[tuple[str, str, str]]:
@@ -58,6 +68,17 @@ def benchmark_items() -> list[tuple[str, str, str]]:
             record = json.loads(line)
             items.append(("humaneval", record["task_id"], record["prompt"]))
     return items
+
+
+def short_piqa_goals(rng: random.Random) -> list[tuple[str, str]]:
+    """``(item id, goal)`` of PIQA goals of 3 to 7 tokens (the step's tokens), sampled."""
+    goals = [
+        (str(number), json.loads(line)["goal"])
+        for number, line in enumerate((CONTAMINATION / "piqa" / "valid.jsonl").open())
+    ]
+    sizes = np.diff(tokenize([goal for _, goal in goals]).offsets)
+    short = [item for item, size in zip(goals, sizes, strict=True) if 3 <= size < 8]
+    return rng.sample(short, min(SHORT_PLANTS, len(short)))
 
 
 def host_pages() -> list[str]:
@@ -116,6 +137,17 @@ def write_planted(
             page = plant(rng, hosts[count % len(hosts)], snippet)
             handles[count % shards].write(json.dumps({"text": page, "url": url}) + "\n")
             planted[url] = (variant, benchmark, item, snippet)
+            count += 1
+    for item, goal in short_piqa_goals(rng):
+        for variant in SHORT_VARIANTS:
+            if variant == "short":
+                snippet = rng.choice(QUIZ_LABELS) + goal
+            else:
+                snippet = f"Last week my neighbour told me how to {goal[0].lower()}{goal[1:]} and it worked."
+            url = f"planted/{variant}/piqa/{item}"
+            page = plant(rng, hosts[count % len(hosts)], snippet)
+            handles[count % shards].write(json.dumps({"text": page, "url": url}) + "\n")
+            planted[url] = (variant, "piqa", item, snippet)
             count += 1
     for handle in handles:
         handle.close()
@@ -285,7 +317,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gristmill-decontaminate-") as name:
         tmp = Path(name)
         planted = write_planted(tmp / "web", args.shards)
-        print(f"planted {len(planted)} documents ({len(planted) // 3} items x {len(VARIANTS)} variants)")
+        print(f"planted {len(planted)} documents (GSM8K/HumanEval items x {len(VARIANTS)} variants, "
+              f"PIQA short goals x {len(SHORT_VARIANTS)})")  # fmt: skip
 
         stage = {"decontaminate": {"benchmarks": benchmark_specs()}}
         run = run_config(tmp, args.workers, [stage], "out")
@@ -294,6 +327,14 @@ def main() -> None:
             print(f"recall {variant:<10} gsm8k {rates[(variant, 'gsm8k')]:.4f}  humaneval "
                   f"{rates[(variant, 'humaneval')]:.4f}  all {rates[(variant, 'all')]:.4f}  "
                   f"(attributed to the planted item: {rates[(variant, 'all', 'item')]:.4f})")  # fmt: skip
+        print(f"short PIQA goals (3-7 tokens) on a line of their own: recall "
+              f"{rates[('short', 'all')]:.4f}; inside a sentence: removed "
+              f"{rates[('short_in_prose', 'all')]:.4f}")  # fmt: skip
+        per_benchmark = run["global_steps"]["decontaminate"]["benchmarks"]
+        print("per benchmark: " + "; ".join(
+            f"{name}: {stats['items']} items, {stats['ngrams']} n-grams, "
+            f"{stats['questions_whole_line']} whole-line questions, "
+            f"{stats['texts_too_short']} texts too short" for name, stats in per_benchmark.items()))  # fmt: skip
         false_rate, books = books_false_removals(run)
         print(f"books: {books['docs_in']} documents, {books['bytes_in'] / 1e6:.1f} MB; "
               f"{books['counters'].get('docs_matched', 0)} matched, removed {dict(books['removed'])}, "
@@ -333,7 +374,9 @@ def main() -> None:
     print(
         f"RESULT recall_verbatim={rates[('verbatim', 'all')]:.4f} "
         f"recall_normalized={rates[('normalized', 'all')]:.4f} "
-        f"false_removal_rate={false_rate:.6f}"
+        f"false_removal_rate={false_rate:.6f} "
+        f"decont_recall_short={rates[('short', 'all')]:.4f} "
+        f"short_in_prose_removed={rates[('short_in_prose', 'all')]:.4f}"
     )
 
 

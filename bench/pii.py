@@ -12,7 +12,11 @@
    every distinct document once. Naive presidio calls ``AnalyzerEngine.analyze`` on each
    whole document with the same recognizers as the step (stock PhoneRecognizer); gristmill
    runs ``PatternFinder.find`` on batches of 1,024 documents, starting from an empty phone
-   verdict caches (a cold worker). Findings must be identical on every document. CPU
+   verdict caches (a cold worker). Its findings must be identical on every document to
+   the reference (presidio on the whole document, plus the written-phone layouts of the
+   whole document, less the phone findings that name other numbers:
+   :func:`gristmill.pii.analysis.reference_findings`); the time to beat is presidio's
+   alone. CPU
    seconds of one process give docs/s and MB/s per core, the fastest of five runs (three for presidio) (wall
    seconds shown too; the machine is shared). Also timed: the whole step (findings plus
    replacement); the second half of the documents after the first half has warmed the
@@ -20,15 +24,27 @@
    (every verdict known: the ceiling); datatrove's ``PIIFormatter`` (email and IP regexes
    only) for orientation, when installed.
 
+3. Phone numbers, span level, on both generated sets (``synth_dataset_v2.json`` and
+   ``generated_small.json``): a labelled phone number is recalled when the step's spans
+   (after overlaps are merged, as it replaces them) of type PHONE_NUMBER cover it whole;
+   span precision is the share of the step's spans (every entity) that overlap a labelled
+   span of their own type. Also counted: phone findings in text full of numbers that are
+   not phone numbers (:func:`non_phone_numbers`: dates, prices, ISBNs, versions,
+   order ids, code, generated here), which should be none.
+
 Ends with ``RESULT speedup_vs_presidio=<x> identical_findings=<0|1> recall_email=<r>
-recall_phone=<r> recall_credit_card=<r> precision_pattern=<p>``, the speed-up being the cold
-single pass over every document.
+recall_phone=<r> recall_credit_card=<r> precision_pattern=<p> phone_recall=<r>
+pii_precision=<p> non_phone_false_positives=<n>``; the speed-up is the cold single pass over
+every document against plain presidio (without the written-phone layouts), ``recall_*`` and
+``precision_pattern`` are character level on synth_dataset_v2, ``phone_recall`` and
+``pii_precision`` span level on both sets together.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -45,9 +61,11 @@ from gristmill.io.wet import WetReader
 from gristmill.pii import phone
 from gristmill.pii.analysis import Finding, PatternFinder, reference_findings
 from gristmill.pii.recognizers import PATTERN_ENTITIES, OfflineEmailRecognizer
+from gristmill.pii.replace import resolve_overlaps
 from gristmill.pii.step import PiiScrub
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+PII_SETS = ("synth_dataset_v2.json", "generated_small.json")
 SCORED = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS")
 BATCH = 1024
 REPEATS = 5
@@ -110,11 +128,156 @@ def character_scores(
     return scores, overall
 
 
+def non_phone_numbers(count: int = 2_000, seed: int = 7) -> list[str]:
+    """Sentences full of numbers that are not phone numbers, in the layouts of web text."""
+    rng = random.Random(seed)
+
+    def digits(n: int) -> str:
+        return "".join(rng.choice("0123456789") for _ in range(n))
+
+    def date() -> str:
+        y, m, d = rng.randint(1900, 2030), rng.randint(1, 12), rng.randint(1, 28)
+        return rng.choice(
+            [
+                f"{y}-{m:02d}-{d:02d}",
+                f"{d:02d}.{m:02d}.{y}",
+                f"{m}/{d}/{y}",
+                f"{y}-{m:02d}-{d:02d} "
+                f"{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}",
+            ]
+        )
+
+    def price() -> str:
+        amount = rng.randint(1_000, 99_999_999)
+        return rng.choice(
+            [
+                f"${amount:,}.{digits(2)}",
+                f"{amount:,}".replace(",", " ") + " €",
+                f"{amount:,}".replace(",", ".") + ",00 EUR",
+                f"USD {amount / 100:,.2f}",
+            ]
+        )
+
+    def isbn() -> str:
+        return rng.choice(
+            [
+                f"ISBN 978-{rng.randint(0, 9)}-{digits(3)}-{digits(5)}-{rng.randint(0, 9)}",
+                f"ISBN {rng.randint(0, 9)}-{digits(3)}-{digits(5)}-{rng.randint(0, 9)}",
+                f"ISBN 978{digits(10)}",
+            ]
+        )
+
+    def version() -> str:
+        parts = [str(rng.randint(0, 40)) for _ in range(rng.randint(2, 4))]
+        return rng.choice(["version ", "v", "release ", "Python "]) + ".".join(parts)
+
+    def order_id() -> str:
+        return rng.choice(
+            [
+                f"order #{digits(rng.randint(7, 12))}",
+                f"invoice {rng.randint(2000, 2030)}-{digits(6)}",
+                f"tracking number 1Z{digits(16)}",
+                f"account no. {digits(4)} {digits(4)} {digits(4)}",
+                f"customer ID {digits(9)}",
+            ]
+        )
+
+    def code() -> str:
+        return rng.choice(
+            [
+                f"x = [{', '.join(digits(2) for _ in range(5))}]",
+                f"for (i = 0; i < {digits(7)}; i++) buf[i] = {digits(5)} * {digits(3)};",
+                f"0x{digits(8)}",
+                f"assert hash(v) == {digits(12)}",
+                f"port={digits(4)} timeout={digits(6)}",
+            ]
+        )
+
+    kinds = (date, price, isbn, version, order_id, code)
+    sentences = []
+    for _ in range(count):
+        parts = [rng.choice(kinds)() for _ in range(3)]
+        sentences.append(f"On {parts[0]} we saw {parts[1]}; see {parts[2]}.")
+    return sentences
+
+
+def pii_rows(name: str) -> list[dict]:
+    return json.loads((DATA / "pii" / "presidio_research" / name).read_text())
+
+
+def span_scores(rows: list[dict], predict: Callable[[str], list[Finding]]) -> dict[str, float]:
+    """Span-level phone recall and precision, and precision over every predicted span."""
+    phones = phones_found = predicted = correct = phone_predicted = phone_correct = 0
+    for row in rows:
+        gold = row["spans"]
+        found = resolve_overlaps(predict(row["full_text"]))
+        found_phones = [f for f in found if f.entity == "PHONE_NUMBER"]
+        for span in gold:
+            if span["entity_type"] == "PHONE_NUMBER":
+                phones += 1
+                phones_found += any(
+                    f.start <= span["start_position"] and span["end_position"] <= f.end
+                    for f in found_phones
+                )
+        for finding in found:
+            hit = any(
+                span["entity_type"] == finding.entity
+                and span["start_position"] < finding.end
+                and finding.start < span["end_position"]
+                for span in gold
+            )
+            predicted += 1
+            correct += hit
+            if finding.entity == "PHONE_NUMBER":
+                phone_predicted += 1
+                phone_correct += hit
+    return {
+        "phones": phones,
+        "phone_recall": phones_found / max(phones, 1),
+        "phone_precision": phone_correct / max(phone_predicted, 1),
+        "pii_precision": correct / max(predicted, 1),
+    }
+
+
+def phone_quality() -> dict[str, dict[str, float]]:
+    """Span scores per generated set and on both, gristmill's default entities against
+    presidio's defaults; and gristmill's phone findings in text of non-phone numbers."""
+    step = PiiScrub(ner="off")
+    finder = PatternFinder(tuple(e for e in step.selected_entities() if e in PATTERN_ENTITIES))
+    engine = presidio_default_engine()
+
+    def presidio_predict(text: str) -> list[Finding]:
+        results = engine.analyze(text, "en")
+        return [
+            Finding(r.entity_type, r.start, r.end, r.score)
+            for r in results
+            if r.entity_type in SCORED
+        ]
+
+    rows = {name: pii_rows(name) for name in PII_SETS}
+    rows["both"] = [row for name in PII_SETS for row in rows[name]]
+    scores = {}
+    for name, chosen in rows.items():
+        scores[f"gristmill {name}"] = span_scores(chosen, lambda t: finder.find([t])[0])
+        scores[f"presidio {name}"] = span_scores(chosen, presidio_predict)
+    negatives = non_phone_numbers()
+    scores["non_phone_false_positives"] = sum(
+        f.entity == "PHONE_NUMBER" for found in finder.find(negatives) for f in found
+    )
+    presidio_alone = PatternFinder(finder.entities, written_phones=False)
+    scores["non_phone_false_positives_presidio"] = sum(
+        f.entity == "PHONE_NUMBER" for found in presidio_alone.find(negatives) for f in found
+    )
+    return scores
+
+
 def quality() -> tuple[dict, float, dict, float]:
-    """Scores of gristmill (all its pattern findings) and of presidio's defaults (their
-    findings of the scored types; they also find dates, URLs, licences...)."""
-    rows = json.loads((DATA / "pii" / "presidio_research" / "synth_dataset_v2.json").read_text())
-    finder = PatternFinder(PATTERN_ENTITIES)
+    """Scores of gristmill (all its default pattern findings) and of presidio's defaults
+    (their findings of the scored types; they also find dates, URLs, licences...)."""
+    rows = pii_rows("synth_dataset_v2.json")
+    finder = PatternFinder(
+        tuple(e for e in PiiScrub().selected_entities() if e in PATTERN_ENTITIES)
+    )
     ours, ours_precision = character_scores(rows, lambda text: finder.find([text])[0])
     engine = presidio_default_engine()
 
@@ -158,15 +321,18 @@ def fast_pass(finder: PatternFinder, texts: list[str]) -> list[list[Finding]]:
 
 
 def throughput(texts: list[str]) -> dict:
-    finder = PatternFinder(PATTERN_ENTITIES)
+    entities = tuple(e for e in PATTERN_ENTITIES if e != "URL")  # the step's defaults
+    finder = PatternFinder(entities)
+    presidio_alone = PatternFinder(entities, written_phones=False)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     finder.find(["warm up +1 415 555 2671 jane@example.com"])
-    reference_findings(finder, "warm up +1 415 555 2671 jane@example.com")
+    reference_findings(presidio_alone, "warm up +1 415 555 2671 jane@example.com")
 
-    naive, naive_wall, naive_cpu = timed(
-        lambda: [reference_findings(finder, t) for t in texts], repeats=3
+    _, naive_wall, naive_cpu = timed(
+        lambda: [reference_findings(presidio_alone, t) for t in texts], repeats=3
     )
     fast, fast_wall, fast_cpu = timed(lambda: fast_pass(finder, texts), phone.clear_caches)
+    naive = [reference_findings(finder, t) for t in texts]  # presidio + written phones
     identical = fast == naive
     differing = sum(a != b for a, b in zip(fast, naive, strict=True))
     _, warm_wall, warm_cpu = timed(lambda: fast_pass(finder, texts))  # the same documents again
@@ -178,7 +344,7 @@ def throughput(texts: list[str]) -> dict:
         fast_pass(finder, texts[:half])
 
     _, naive_half_wall, naive_half_cpu = timed(
-        lambda: [reference_findings(finder, t) for t in texts[half:]], repeats=3
+        lambda: [reference_findings(presidio_alone, t) for t in texts[half:]], repeats=3
     )
     _, half_wall, half_cpu = timed(lambda: fast_pass(finder, texts[half:]), warm_on_first_half)
 
@@ -229,6 +395,21 @@ def main() -> None:
         print(f"{entity:<16}{p:>13.3f}{r:>8.3f}{tp:>13.3f}{tr:>8.3f}")
     print(f"{'precision, all':<16}{ours_precision:>13.3f}{'':>8}{their_precision:>13.3f}")
 
+    phones = phone_quality()
+    print("\nphone numbers and PII spans, span level (presidio-research generated sets)")
+    print(f"{'':<36}{'phones':>7}{'recall':>8}{'phone P':>9}{'all P':>7}")
+    for name, score in phones.items():
+        if isinstance(score, dict):
+            print(
+                f"{name:<36}{score['phones']:>7}{score['phone_recall']:>8.3f}"
+                f"{score['phone_precision']:>9.3f}{score['pii_precision']:>7.3f}"
+            )
+    print(
+        f"phone findings in {len(non_phone_numbers())} sentences of non-phone numbers: "
+        f"{phones['non_phone_false_positives']} "
+        f"(presidio's phonenumbers matcher alone: {phones['non_phone_false_positives_presidio']})"
+    )
+
     texts = web_documents()
     if args.docs:
         texts = texts[: args.docs]
@@ -248,7 +429,10 @@ def main() -> None:
         f"RESULT speedup_vs_presidio={result['speedup']:.1f} "
         f"identical_findings={int(result['identical'])} "
         f"recall_email={ours['EMAIL_ADDRESS'][1]:.3f} recall_phone={ours['PHONE_NUMBER'][1]:.3f} "
-        f"recall_credit_card={ours['CREDIT_CARD'][1]:.3f} precision_pattern={ours_precision:.3f}"
+        f"recall_credit_card={ours['CREDIT_CARD'][1]:.3f} precision_pattern={ours_precision:.3f} "
+        f"phone_recall={phones['gristmill both']['phone_recall']:.3f} "
+        f"pii_precision={phones['gristmill both']['pii_precision']:.3f} "
+        f"non_phone_false_positives={phones['non_phone_false_positives']}"
     )
 
 

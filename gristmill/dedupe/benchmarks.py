@@ -10,17 +10,28 @@ the original CSV), HellaSwag (``ctx``, ``endings``) and LAMBADA (``text``).
 
 Every text becomes a set of normalised word n-grams as in GPT-3 (Brown et al. 2020, appendix
 C) and NeMo Curator's task decontamination: all ``ngram``-grams (13), or, for a text shorter
-than that, the whole text as one n-gram if it has at least ``min_ngram`` (8) tokens; shorter
-texts are too generic to match and are skipped (and counted). The index keeps the n-gram
-hashes in a hash table, with the benchmark and item that first produced each, so the
-membership of a batch of hashes is one vectorised lookup.
+than that, the whole text as one n-gram if it has at least ``min_ngram`` (8) tokens. A
+*question* shorter than that (a quarter of TruthfulQA's) is indexed too, down to
+``min_question_tokens``, as one n-gram of its full length that only matches a whole line of
+a document (:func:`whole_line`): the exact normalised question, not a phrase inside a
+sentence. Other short texts (answers such as "Mars") are too generic to match and are
+skipped; both are counted per benchmark. The index keeps the n-gram hashes in a hash table,
+with the benchmark and item that first produced each, so the membership of a batch of hashes
+is one vectorised lookup.
+
+A file that lacks some of the configured fields (or of the fields of the built-in format's
+variant it matches best: an MMLU CSV with ``question`` but no choices) is read with the
+fields it has and gets one warning, which the decontaminate step reports in the run summary;
+a file with none of them is an error.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import posixpath
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,28 +49,59 @@ from gristmill.dedupe.ngrams import document_ngrams, tokenize
 
 @dataclass(frozen=True)
 class BenchmarkFormat:
-    """Where a benchmark format keeps its text. Built-in formats list the fields of all its
-    known variants, so at least one must be present; user-given fields must all be."""
+    """Where a benchmark format keeps its text: ``fields`` (of all its known ``variants``),
+    of which ``questions`` hold questions (the first field when not given)."""
 
     fields: tuple[str, ...]
     id_field: str | None = None
     csv_columns: tuple[str, ...] | None = None  # for CSV files without a header row
+    variants: tuple[tuple[str, ...], ...] = ()
+    questions: tuple[str, ...] = ()
+
+    def question_fields(self) -> tuple[str, ...]:
+        return self.questions or self.fields[:1]
+
+    def missing_fields(self, found: set[str]) -> list[str]:
+        """The fields a file with ``found`` lacks: of the variant it matches best (the
+        first of the most matched), or of all fields when there are no variants."""
+        if not self.variants:
+            return [name for name in self.fields if name not in found]
+        best = max(self.variants, key=lambda variant: sum(name in found for name in variant))
+        return [name for name in best if name not in found]
 
 
 BUILTIN_FORMATS: dict[str, BenchmarkFormat] = {
     "gsm8k": BenchmarkFormat(("question", "answer")),
     "humaneval": BenchmarkFormat(("prompt", "canonical_solution"), id_field="task_id"),
     "mmlu": BenchmarkFormat(
-        ("question", "choices", "A", "B", "C", "D"),
+        ("question", "choices", "A", "B", "C", "D", "choice0", "choice1", "choice2", "choice3"),
         csv_columns=("question", "A", "B", "C", "D", "answer"),
+        variants=(
+            ("question", "choices"),  # Hugging Face cais/mmlu
+            ("question", "A", "B", "C", "D"),  # the original header-less CSV
+            ("question", "choice0", "choice1", "choice2", "choice3"),  # headered CSV exports
+        ),
     ),
     "piqa": BenchmarkFormat(("goal", "sol1", "sol2")),
     "truthfulqa": BenchmarkFormat(
         (
-            "question", "best_answer", "correct_answers", "incorrect_answers",
-            "mc1_targets.choices", "mc2_targets.choices",
-            "Question", "Best Answer", "Correct Answers", "Incorrect Answers",
-        )
+            "question",
+            "best_answer",
+            "correct_answers",
+            "incorrect_answers",
+            "mc1_targets.choices",
+            "mc2_targets.choices",
+            "Question",
+            "Best Answer",
+            "Correct Answers",
+            "Incorrect Answers",
+        ),
+        variants=(
+            ("question", "best_answer", "correct_answers", "incorrect_answers"),
+            ("question", "mc1_targets.choices", "mc2_targets.choices"),
+            ("Question", "Best Answer", "Correct Answers", "Incorrect Answers"),
+        ),
+        questions=("question", "Question"),
     ),  # fmt: skip
     "hellaswag": BenchmarkFormat(("ctx", "endings"), id_field="ind"),
     "lambada": BenchmarkFormat(("text",)),
@@ -95,14 +137,14 @@ class BenchmarkSpec(BaseModel):
             )
         return self
 
-    def field_map(self) -> tuple[BenchmarkFormat, bool]:
-        """The format to read with, and whether every field is required."""
+    def field_map(self) -> BenchmarkFormat:
+        """The format to read with (given ``fields``: the first holds the questions)."""
         if self.fields is not None:
-            return BenchmarkFormat(self.fields, id_field=self.id_field), True
+            return BenchmarkFormat(self.fields, id_field=self.id_field)
         builtin = BUILTIN_FORMATS[self.format or self.name]
         if self.id_field is not None:
-            builtin = BenchmarkFormat(builtin.fields, self.id_field, builtin.csv_columns)
-        return builtin, False
+            builtin = dataclasses.replace(builtin, id_field=self.id_field)
+        return builtin
 
 
 class BenchmarkError(ValueError):
@@ -184,19 +226,25 @@ def _strings(value: Any) -> list[str]:
 
 @dataclass
 class BenchmarkTexts:
-    """The texts of one benchmark: ``(item id, text)`` pairs and the files' sha256."""
+    """The texts of one benchmark: ``(item id, text)`` pairs, whether each is a question,
+    the files' sha256 and one warning per file that lacks configured fields."""
 
     name: str
     texts: list[tuple[str, str]]
     sha256: str
     items: int
+    questions: list[bool] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_benchmark(spec: BenchmarkSpec) -> BenchmarkTexts:
     """Read every file of a benchmark and extract the texts of its configured fields."""
-    field_map, require_all = spec.field_map()
+    field_map = spec.field_map()
+    question_fields = field_map.question_fields()
     digest = hashlib.sha256()
     texts: list[tuple[str, str]] = []
+    questions: list[bool] = []
+    warnings: list[str] = []
     row_number = 0
     for path in benchmark_files(spec):
         file_format = spec.file_format or _file_format(path)
@@ -208,7 +256,9 @@ def load_benchmark(spec: BenchmarkSpec) -> BenchmarkTexts:
             data = read_bytes(path)
             rows = parse_rows(data, file_format, field_map.csv_columns, field_map.fields)
         except (ValueError, OSError, pa.ArrowException) as error:
-            raise BenchmarkError(f"benchmark {spec.name!r}: cannot read {path!r}: {error}") from error
+            raise BenchmarkError(
+                f"benchmark {spec.name!r}: cannot read {path!r}: {error}"
+            ) from error
         digest.update(data)
         found: set[str] = set()
         for row in rows:
@@ -220,15 +270,24 @@ def load_benchmark(spec: BenchmarkSpec) -> BenchmarkTexts:
                 if value is _MISSING:
                     continue
                 found.add(name)
-                texts.extend((item_id, text) for text in _strings(value))
-        missing = [name for name in field_map.fields if name not in found]
-        if rows and (len(missing) == len(field_map.fields) or (require_all and missing)):
-            present = sorted(rows[0]) if isinstance(rows[0], dict) else []
+                strings = _strings(value)
+                texts.extend((item_id, text) for text in strings)
+                questions.extend([name in question_fields] * len(strings))
+        if not rows:
+            continue
+        present = sorted(rows[0]) if isinstance(rows[0], dict) else []
+        if not found:
             raise BenchmarkError(
-                f"benchmark {spec.name!r}: {path!r} has no field(s) {missing}; "
+                f"benchmark {spec.name!r}: {path!r} has no field(s) {list(field_map.fields)}; "
                 f"its records have {present}"
             )
-    return BenchmarkTexts(spec.name, texts, digest.hexdigest(), row_number)
+        missing = field_map.missing_fields(found)
+        if missing:
+            warnings.append(
+                f"benchmark {spec.name!r}: {path!r} has no field(s) {missing}, read without "
+                f"them; its records have {present}"
+            )
+    return BenchmarkTexts(spec.name, texts, digest.hexdigest(), row_number, questions, warnings)
 
 
 @dataclass
@@ -241,6 +300,8 @@ class BenchmarkIndex:
     items: list[str]  # item id of each hash
     lengths: tuple[int, ...]
     stats: dict[str, Any] = field(default_factory=dict)
+    #: n-grams shorter than this are whole questions: they match whole lines only
+    min_ngram: int = 0
 
     def __post_init__(self) -> None:
         # a hash table over the n-grams (numpy's searchsorted on uint64 is ~15x slower),
@@ -270,8 +331,11 @@ class BenchmarkIndex:
         return self.names[int(self.owners[position])], self.items[position]
 
 
-def build_index(specs: tuple[BenchmarkSpec, ...], ngram: int, min_ngram: int) -> BenchmarkIndex:
-    """Load the benchmarks and index their n-grams (see the module docstring)."""
+def build_index(
+    specs: tuple[BenchmarkSpec, ...], ngram: int, min_ngram: int, min_question_tokens: int = 0
+) -> BenchmarkIndex:
+    """Load the benchmarks and index their n-grams (see the module docstring); questions of
+    ``min_question_tokens`` up to ``min_ngram`` tokens are whole-line n-grams (0: none)."""
     hash_parts: list[np.ndarray] = []
     owner_parts: list[np.ndarray] = []
     items: list[str] = []
@@ -283,15 +347,26 @@ def build_index(specs: tuple[BenchmarkSpec, ...], ngram: int, min_ngram: int) ->
         tokens = tokenize([text for _, text in loaded.texts])
         token_hashes, offsets = tokens.hashes, tokens.offsets
         sizes = np.diff(offsets)
-        counts["texts_too_short"] = int((sizes < min_ngram).sum())
+        short = sizes < min_ngram
+        whole = (
+            short
+            & np.asarray(loaded.questions, dtype=bool)
+            & (sizes >= max(min_question_tokens, 1))
+        )
+        if not min_question_tokens:
+            whole[:] = False
+        counts["questions_whole_line"] = int(whole.sum())
+        counts["texts_too_short"] = int((short & ~whole).sum())
         text_of_token = np.repeat(np.arange(len(sizes)), sizes)
-        # long texts give all their ngram-grams; a shorter one (>= min_ngram) is one n-gram
-        wanted = {ngram} | {int(size) for size in sizes if min_ngram <= size < ngram}
+        # long texts give all their ngram-grams; a shorter one (>= min_ngram, or a whole
+        # question) is one n-gram of its full length
+        full_length = (sizes >= min_ngram) | whole
+        wanted = {ngram} | {int(size) for size in sizes[full_length] if size < ngram}
         for length, (starts, windows) in document_ngrams(token_hashes, offsets, wanted).items():
             texts = text_of_token[starts]
             keep = sizes[texts] >= ngram if length == ngram else sizes[texts] == length
             if length != ngram:
-                keep &= starts == offsets[texts]
+                keep &= (starts == offsets[texts]) & full_length[texts]
             if not keep.any():
                 continue
             lengths.add(length)
@@ -299,6 +374,8 @@ def build_index(specs: tuple[BenchmarkSpec, ...], ngram: int, min_ngram: int) ->
             owner_parts.append(np.full(int(keep.sum()), owner, dtype=np.int32))
             items.extend(loaded.texts[text][0] for text in texts[keep])
         stats[spec.name] = {**counts, "sha256": loaded.sha256}
+        if loaded.warnings:
+            stats[spec.name]["warnings"] = loaded.warnings
     hashes = np.concatenate(hash_parts) if hash_parts else np.empty(0, dtype=np.uint64)
     owners = np.concatenate(owner_parts) if owner_parts else np.empty(0, dtype=np.int32)
     order = np.argsort(hashes, kind="stable")
@@ -316,4 +393,26 @@ def build_index(specs: tuple[BenchmarkSpec, ...], ngram: int, min_ngram: int) ->
         items=[items[i] for i in kept],
         lengths=tuple(sorted(lengths)),
         stats=stats,
+        min_ngram=min_ngram,
     )
+
+
+#: what may stand before a whole-line question: a number or "Q"/"Question" label
+_LINE_LABEL = re.compile(
+    r"\s*(?:(?:q|question)\s*\d*|\d{1,4}|[a-z])?\s*[.:)\]-]?\s*", re.IGNORECASE
+)
+#: what may follow it on its line: answer choices with labels, "(A) Mercury (B) Venus"
+_INLINE_CHOICES = re.compile(r"[\s?.:!]*(?:\([A-Ea-e1-5]\)|\[[A-Ea-e1-5]\]|[A-Ea-e1-5][.)])\s")
+
+
+def whole_line(text: str, start: int, end: int) -> bool:
+    """True when ``text[start:end]`` is all of its line but for punctuation, spaces, a
+    leading label (``Q:``, ``Question 3.``, ``12)``) and labelled answer choices after it
+    (``(A) Mercury (B) Venus``): how a question stands in a test page."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line_end = len(text) if line_end < 0 else line_end
+    if not _LINE_LABEL.fullmatch(text, line_start, start):
+        return False
+    rest = text[end:line_end]
+    return not any(c.isalnum() for c in rest) or _INLINE_CHOICES.match(rest) is not None

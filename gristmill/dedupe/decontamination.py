@@ -4,7 +4,10 @@ The dataset-contamination step of the survey (§4.1.2), following GPT-3 (Brown e
 appendix C) and NeMo Curator's ``TaskDecontamination`` (after Turing-NLG / MT-NLG): the
 normalised 13-grams of benchmark test sets (shorter texts as one n-gram of their full
 length, down to 8 tokens; see :mod:`gristmill.dedupe.benchmarks`) are looked up in every
-training document.
+training document. A question shorter than ``min_ngram`` tokens (down to
+``min_question_tokens``) matches only as a whole line of a document, its exact normalised
+text (a label before it and labelled answer choices after it allowed) (with ``short_questions: whole_line``, the default; ``skip`` ignores short questions,
+as GPT-3 and NeMo Curator do).
 
 - ``collect``: per document, the benchmark n-grams it contains (one sentinel row when none).
 - ``resolve`` (Dask): counts in how many documents each n-gram occurs across the whole run;
@@ -20,8 +23,12 @@ Each removal records which benchmark items matched, with the first matching n-gr
 number of n-grams: in the ``contamination`` column (JSON) of rejected rows, under
 ``decontamination`` in the meta of edited documents, and as ``matches:<benchmark>``
 counters (documents × items); ``ngram_matches``, ``spans_removed`` and ``chars_removed``
-count the rest. Everything is a function of the document and the global
-n-gram counts, so the output does not depend on the shard split or the worker count.
+count the rest. The resolve summary (``global_steps`` of the run record and the report)
+gives per benchmark its items, texts, n-grams, whole-line questions, texts too short to
+index and matched (document, n-gram) pairs, and one warning per benchmark file that lacks
+configured fields (shown in the run summary). Everything is a function of the document and
+the global n-gram counts, so the output does not depend on the shard split or the worker
+count.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import pandas as pd
 import pyarrow as pa
 from pydantic import Field, model_validator
 
-from gristmill.dedupe.benchmarks import BenchmarkIndex, BenchmarkSpec, build_index
+from gristmill.dedupe.benchmarks import BenchmarkIndex, BenchmarkSpec, build_index, whole_line
 from gristmill.dedupe.ngrams import MAX_NGRAM, document_ngrams, normalized_text, tokenize
 from gristmill.dedupe.shard_parts import files_with_rows, read_shard_part, write_shard_parts
 from gristmill.dedupe.span_removal import merge_spans
@@ -58,7 +65,7 @@ _SNAP_CHARS = 40
 def _cached_index(key: str) -> BenchmarkIndex:
     params = json.loads(key)
     specs = tuple(BenchmarkSpec.model_validate(spec) for spec in params["benchmarks"])
-    return build_index(specs, params["ngram"], params["min_ngram"])
+    return build_index(specs, params["ngram"], params["min_ngram"], params["min_question_tokens"])
 
 
 class Decontaminate(GlobalStep):
@@ -74,6 +81,9 @@ class Decontaminate(GlobalStep):
     min_fragment_chars: int = Field(200, ge=0)
     max_splits: int = Field(10, ge=0)
     max_ngram_docs: int = Field(10, ge=1)
+    #: questions under ``min_ngram`` tokens: match as a whole line of a document, or skip
+    short_questions: Literal["whole_line", "skip"] = "whole_line"
+    min_question_tokens: int = Field(3, ge=1)
 
     @model_validator(mode="after")
     def _lengths_in_order(self) -> Decontaminate:
@@ -105,6 +115,9 @@ class Decontaminate(GlobalStep):
                 "benchmarks": [spec.model_dump(mode="json") for spec in self.benchmarks],
                 "ngram": self.ngram,
                 "min_ngram": self.min_ngram,
+                "min_question_tokens": (
+                    self.min_question_tokens if self.short_questions == "whole_line" else 0
+                ),
                 "files": files_digest(self.input_files()),  # an edited file: a new index
             },
             sort_keys=True,
@@ -115,11 +128,15 @@ class Decontaminate(GlobalStep):
         index = self.index()
         tokens = tokenize(batch.column("text").to_pylist())
         text_of_token = np.repeat(np.arange(batch.num_rows), np.diff(tokens.offsets))
+        texts = batch.column("text").to_pylist()
         documents, hashes = [], []
-        for starts, windows in document_ngrams(
+        for length, (starts, windows) in document_ngrams(
             tokens.hashes, tokens.offsets, index.lengths
-        ).values():
-            hit = index.contains(windows)
+        ).items():
+            hit = np.flatnonzero(index.contains(windows))
+            if length < index.min_ngram:  # a short question: only as a whole line
+                hit = hit[[_whole_line_hit(texts, tokens, text_of_token, int(starts[k]), length)
+                           for k in hit]] if len(hit) else hit  # fmt: skip
             documents.append(text_of_token[starts[hit]])
             hashes.append(windows[hit])
         pairs = pd.DataFrame(
@@ -142,7 +159,7 @@ class Decontaminate(GlobalStep):
         index = self.index()
         paths = files_with_rows(signature_paths)
         if not paths:
-            return {"ngrams_matched": 0, "ngrams_common": 0, "benchmarks": index.stats}
+            return {"ngrams_matched": 0, "ngrams_common": 0, **self._benchmark_summary(index)}
         signatures = dd.read_parquet(paths, columns=["id", "ngram", "shard"])
         # only documents with a benchmark n-gram: small, kept in cluster memory for two passes
         matches = signatures[signatures["ngram"] != 0].persist()
@@ -161,8 +178,16 @@ class Decontaminate(GlobalStep):
             "ngrams_matched": len(documents_per_ngram),
             "ngrams_common": len(common),
             "matched_pairs_by_benchmark": dict(sorted(by_benchmark.items())),
-            "benchmarks": index.stats,
+            **self._benchmark_summary(index),
         }
+
+    def _benchmark_summary(self, index: BenchmarkIndex) -> dict[str, Any]:
+        """Per-benchmark index counts, and the warnings of files lacking fields."""
+        warnings = [w for stats in index.stats.values() for w in stats.get("warnings", ())]
+        summary: dict[str, Any] = {"benchmarks": index.stats}
+        if warnings:
+            summary["warnings"] = warnings
+        return summary
 
     def load(self, resolution_dir: str, shard_key: str) -> dict[str, set[int]]:
         table = read_shard_part(resolution_dir, MATCHES_DIR, shard_key, ["id", "ngram"])
@@ -188,7 +213,9 @@ class Decontaminate(GlobalStep):
         recorded: dict[int, str] = {}
         counters: Counter = Counter()
         rows = [row for row, doc_id in enumerate(ids) if doc_id in state]
-        found_in = _find_matches([texts[row] for row in rows], [state[ids[row]] for row in rows], index)
+        found_in = _find_matches(
+            [texts[row] for row in rows], [state[ids[row]] for row in rows], index
+        )
         for row, (spans, record) in zip(rows, found_in, strict=True):
             if not spans:
                 continue
@@ -264,6 +291,10 @@ def _find_matches(
             text = int(text_of_token[first])
             if int(windows[k]) not in wanted[text]:
                 continue  # a common n-gram, ignored by the resolve phase
+            if length < index.min_ngram and not _whole_line_hit(
+                texts, tokens, text_of_token, first, length
+            ):
+                continue  # a short question's words inside a longer line
             last = first + length - 1
             hits[text].append((int(tokens.starts[first]), int(tokens.ends[last]), first, length))
             positions[text].append(int(found[k]))
@@ -273,16 +304,29 @@ def _find_matches(
         records: dict[tuple[str, str], dict[str, Any]] = {}
         for i in order:
             start, end, first, length = text_hits[i]
-            key = (index.names[int(index.owners[text_positions[i]])], index.items[text_positions[i]])
+            key = (
+                index.names[int(index.owners[text_positions[i]])],
+                index.items[text_positions[i]],
+            )
             if key in records:
                 records[key]["ngrams"] += 1
                 continue
             ngram = normalized_text(
-                texts[text], tokens.starts[first : first + length], tokens.ends[first : first + length]
+                texts[text],
+                tokens.starts[first : first + length],
+                tokens.ends[first : first + length],
             )
             records[key] = {"benchmark": key[0], "item": key[1], "ngram": ngram, "ngrams": 1}
         results.append(([text_hits[i][:2] for i in order], list(records.values())))
     return results
+
+
+def _whole_line_hit(
+    texts: list[str], tokens: Any, text_of_token: np.ndarray, first: int, length: int
+) -> bool:
+    """Whether the n-gram of ``length`` tokens from token ``first`` is a whole line."""
+    text = int(text_of_token[first])
+    return whole_line(texts[text], int(tokens.starts[first]), int(tokens.ends[first + length - 1]))
 
 
 def _snap_back(text: str, position: int) -> int:

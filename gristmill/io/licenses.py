@@ -24,6 +24,8 @@ _DOCUMENT_LANGUAGES = frozenset(
 )
 
 _LICENSE_FILE = re.compile(r"(?:licen[cs]e|copying|unlicense|copyright)(?:[-._ ].*)?", re.I)
+#: notices (Apache's NOTICE) are legal text that grants no licence of its own
+_NOTICE_FILE = re.compile(r"notice(?:[-._ ].*)?", re.I)
 _SPDX = re.compile(
     r"SPDX-License-Identifier:[ \t]*([\w.+-]+(?:[ \t]+(?:OR|AND|WITH)[ \t]+[\w.+-]+)*)"
 )
@@ -72,6 +74,23 @@ def is_license_file(path: str) -> bool:
         return False
     language = language_from_path(name)
     return language is None or language in _DOCUMENT_LANGUAGES
+
+
+def license_document_language(path: str) -> str | None:
+    """The language of a licence or notice file as a document, None for other files.
+
+    One rule for every such name, whatever its suffix (``LICENSE``, ``LICENSE-MIT``,
+    ``COPYING.LESSER``, ``NOTICE``, ``UNLICENSE.txt``): ``Text``, or the document format its
+    extension names (``LICENSE.md`` is Markdown). A code extension (``license.py``) makes
+    it code, not a licence file (None).
+    """
+    name = posixpath.basename(path)
+    if _LICENSE_FILE.fullmatch(name) is None and _NOTICE_FILE.fullmatch(name) is None:
+        return None
+    language = language_from_path(name)
+    if language is None:
+        return "Text"
+    return language if language in _DOCUMENT_LANGUAGES else None
 
 
 def identify_license(text: str) -> str:

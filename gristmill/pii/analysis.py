@@ -44,6 +44,12 @@ from gristmill.pii.prescan import (
     line_pieces,
 )
 from gristmill.pii.recognizers import ENTITY_SHAPES, MULTILINE_ENTITIES, pattern_engine
+from gristmill.pii.written_phone import (
+    MIN_WRITTEN_PHONE_CHARS,
+    WRITTEN_PHONE,
+    find_written_phones,
+    names_another_number,
+)
 
 #: a chunk finding closer than this to a cut edge may be cut short: redo the whole line
 EDGE_GUARD = 16
@@ -73,8 +79,10 @@ class PatternFinder:
         score_threshold: float | None = None,
         chunk_chars: int = 32_768,
         chunk_overlap: int = 4_096,
+        written_phones: bool = True,
     ) -> None:
         self.entities = entities
+        self.written_phones = written_phones and "PHONE_NUMBER" in entities
         self.language = language
         self.public_ip_only = public_ip_only
         self.score_threshold = score_threshold
@@ -121,6 +129,8 @@ class PatternFinder:
                     if shapes.search(text, start, end):
                         lines[group].append(_Piece(doc, start, end))
             for start, end in barrier_windows(text, spans) if self.phone_entities else ():
+                if self.written_phones and end - start >= MIN_WRITTEN_PHONE_CHARS:
+                    findings[doc].extend(_written_phones(text, start, end))
                 if self.phone is not None and self.phone.known_to_find_nothing(text, start, end):
                     counters["phone_windows_known_clear"] += 1
                 else:
@@ -137,7 +147,9 @@ class PatternFinder:
                 found_in = self._find_in_pieces(texts, pieces, entities, counters, cut_long)
                 for doc, found in found_in.items():
                     findings[doc].extend(found)
-        for found in findings:
+        for doc, found in enumerate(findings):
+            if self.written_phones:
+                found[:] = _without_other_numbers(texts[doc], found)
             found.sort(key=lambda f: (f.start, f.end, f.entity))
         return findings
 
@@ -263,9 +275,26 @@ def _line_groups(entities: list[str]) -> list[tuple[list[str], regex.Pattern[str
     ]
 
 
+def _written_phones(text: str, start: int = 0, end: int | None = None) -> list[Finding]:
+    return [
+        Finding(WRITTEN_PHONE, phone.start, phone.end, phone.score)
+        for phone in find_written_phones(text, start, end)
+    ]
+
+
+def _without_other_numbers(text: str, found: list[Finding]) -> list[Finding]:
+    """The findings but phone numbers that are dates or labelled as other numbers."""
+    return [
+        f
+        for f in found
+        if f.entity != WRITTEN_PHONE or not names_another_number(text, f.start, f.end)
+    ]
+
+
 def reference_findings(finder: PatternFinder, text: str) -> list[Finding]:
     """Plain presidio: an AnalyzerEngine with the same recognizers (the stock
-    PhoneRecognizer included) on the whole document, findings sorted."""
+    PhoneRecognizer included) on the whole document, plus the written phone numbers of
+    the whole document when the finder adds them, findings sorted."""
     engine = pattern_engine(
         finder.entities, finder.language, finder.public_ip_only, memoized_phone=False
     )
@@ -276,4 +305,6 @@ def reference_findings(finder: PatternFinder, text: str) -> list[Finding]:
         score_threshold=finder.score_threshold,
     )
     found = [Finding(r.entity_type, r.start, r.end, r.score) for r in results]
+    if finder.written_phones:
+        found = _without_other_numbers(text, found + _written_phones(text))
     return sorted(found, key=lambda f: (f.start, f.end, f.entity))

@@ -36,6 +36,7 @@ from presidio_analyzer.predefined_recognizers import (
     IbanRecognizer,
     IpRecognizer,
     PhoneRecognizer,
+    UrlRecognizer,
     UsSsnRecognizer,
 )
 
@@ -58,10 +59,13 @@ PATTERN_ENTITIES = (
     "CRYPTO",
     "API_KEY",
     "PRIVATE_KEY",
+    "URL",
 )
+#: entities found only when named in ``entities``
+OPT_IN_ENTITIES = ("URL",)
 #: default entities per source profile: code gets secrets and email/IP, never NER
 PROFILE_ENTITIES: dict[str, tuple[str, ...]] = {
-    "web": PATTERN_ENTITIES + NER_ENTITIES,
+    "web": tuple(e for e in PATTERN_ENTITIES if e not in OPT_IN_ENTITIES) + NER_ENTITIES,
     "code": ("EMAIL_ADDRESS", "IP_ADDRESS", "API_KEY", "PRIVATE_KEY"),
 }
 
@@ -84,6 +88,8 @@ ENTITY_SHAPES: dict[str, tuple[tuple[str, str], ...]] = {
     "IBAN_CODE": ((r"\d", r"(?<=(?i:[a-z]{2}))[0-9]{2}"),),
     # presidio's pattern is (bc1|[13]) + 25..59 characters, matched case-insensitively
     "CRYPTO": (("13", r"(?i:[13][a-z0-9]{25})"),),
+    # presidio's URL patterns all end in "." and a top-level domain
+    "URL": ((".", r"\.\w"),),
     "API_KEY": API_KEY_SHAPES,
     "PRIVATE_KEY": PRIVATE_KEY_SHAPES,
 }
@@ -154,6 +160,7 @@ def pattern_recognizers(
         "CRYPTO": lambda: CryptoRecognizer(supported_language=language),
         "API_KEY": lambda: ApiKeyRecognizer(supported_language=language),
         "PRIVATE_KEY": lambda: PrivateKeyRecognizer(supported_language=language),
+        "URL": lambda: UrlRecognizer(supported_language=language),
     }
     return [factories[entity]() for entity in PATTERN_ENTITIES if entity in entities]
 

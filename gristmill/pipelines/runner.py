@@ -520,4 +520,17 @@ def _run_record(
         "wall_s": round(time.time() - started, 3),
         "sources": sources,
         "global_steps": global_summaries,
+        "warnings": run_warnings(global_summaries),
     }
+
+
+def run_warnings(global_summaries: dict[str, Any]) -> list[str]:
+    """The warnings of the global steps' resolve summaries (a ``warnings`` list: targets
+    not met, input read only in part), each once, named by step."""
+    warnings: list[str] = []
+    for step_id, summary in global_summaries.items():
+        for warning in summary.get("warnings", ()):
+            line = f"{step_id}: {warning}"
+            if line not in warnings:
+                warnings.append(line)
+    return warnings

@@ -77,8 +77,9 @@ def _kv_table(data: dict[str, Any], path: str) -> str:
         here = f"{path}.{key}"
         if key == "started" and isinstance(value, int | float):
             rows.append(f"<tr><th>{html.escape(key)}</th><td>{_when(value)}</td></tr>")
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        elif _is_table(value):
+            rows.append(f"<tr><th>{html.escape(key)}</th><td>{_rows_table(value, here)}</td></tr>")
+        elif isinstance(value, bool) or not isinstance(value, int | float):
             shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
             if len(shown) > 300:
                 shown = shown[:300] + " …"
@@ -86,6 +87,38 @@ def _kv_table(data: dict[str, Any], path: str) -> str:
         else:
             rows.append(f"<tr><th>{html.escape(key)}</th>{_num(value, here)}</tr>")
     return "<table>" + "".join(rows) + "</table>"
+
+
+def _is_table(value: Any) -> bool:
+    return (
+        isinstance(value, dict) and bool(value) and all(isinstance(v, dict) for v in value.values())
+    )
+
+
+def _rows_table(rows: dict[str, dict[str, Any]], path: str) -> str:
+    """A dict of dicts (per benchmark, per ...) as one table of its numeric entries."""
+    columns = list(
+        dict.fromkeys(
+            key
+            for row in rows.values()
+            for key, value in row.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        )
+    )
+    head = "<tr><th></th>" + "".join(f"<th>{html.escape(c)}</th>" for c in columns) + "</tr>"
+    body = []
+    for name, row in rows.items():
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            if "." in name or not isinstance(value, int | float) or isinstance(value, bool):
+                cells.append(
+                    f"<td class='n'>{'' if value is None else html.escape(str(value))}</td>"
+                )
+            else:
+                cells.append(_num(value, f"{path}.{name}.{column}"))
+        body.append(f"<tr><th>{html.escape(name)}</th>{''.join(cells)}</tr>")
+    return "<table>" + head + "".join(body) + "</table>"
 
 
 def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
@@ -110,6 +143,9 @@ def render_report(stats: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
         _num(stats.get("wall_s"), "wall_s", 1),
         "</tr></table>",
     ]
+    if stats.get("warnings"):
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in stats["warnings"])
+        parts.append(_section("Warnings", f"<ul class='beyond'>{items}</ul>", anchor="warnings"))
     mixture = stats.get("mixture")
     parts.append(_section("Funnel", _funnel_body(stats, charts), anchor="funnel-section"))
     parts.append(_section("Removal reasons", _reasons_body(stats, charts), anchor="reasons"))

@@ -79,6 +79,7 @@ def build_stats(run: dict[str, Any]) -> dict[str, Any]:
         },
         "sources": sources,
         "global_steps": run.get("global_steps", {}),
+        "warnings": run.get("warnings", []),
         "tokenizer": run.get("tokenizer"),
         "mixture": run.get("mixture"),
         "config": run.get("config"),

@@ -41,6 +41,8 @@ def print_run_summary(run: dict[str, Any], console: Console) -> None:
         from gristmill.mixture.manifest import plan_table
 
         console.print(plan_table(mixture["plan"], mixture.get("weights_origin", "")))
+    for warning in run.get("warnings", ()):
+        console.print(f"[yellow]warning[/]: {warning}", markup=True, highlight=False)
 
 
 def print_comparison(rows: list[dict[str, Any]], console: Console) -> None:
