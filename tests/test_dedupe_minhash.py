@@ -416,6 +416,9 @@ def test_golden_cases(tmp_path, client, golden):
     removed = run["sources"]["web"]["stages"][-1]["removed"]
     assert removed == {"minhash:duplicate": 8}
     assert run["global_steps"]["minhash"]["dropped"] == 8
+    sizes = run["global_steps"]["minhash"]["cluster_sizes"]
+    assert sizes["5"] == 1  # the five-member cluster; every dropped document is in a cluster
+    assert sum((int(size) - 1) * count for size, count in sizes.items()) == 8
 
 
 def _clusters(result: dict[str, dict]) -> set[frozenset[str]]:

@@ -289,6 +289,14 @@ def _with_documents(
     return pd.concat(parts, ignore_index=True).astype(_MEMBER_META.dtypes.to_dict())
 
 
+def cluster_size_counts(labels: np.ndarray) -> dict[str, int]:
+    """How many clusters have 2, 3, ... documents (the report's cluster-size table)."""
+    if not len(labels):
+        return {}
+    sizes, clusters = np.unique(np.bincount(labels), return_counts=True)
+    return {str(int(size)): int(count) for size, count in zip(sizes, clusters, strict=True)}
+
+
 def _drops_of_components(frame: pd.DataFrame) -> pd.DataFrame:
     if frame.empty:
         return _DROP_META.copy()
@@ -420,6 +428,7 @@ def _run_phases(
         "partitions": 1 << bits,
         "duplicate_edges": int(len(gathered)),
         "components": int(labels.max() + 1) if len(labels) else 0,
+        "cluster_sizes": cluster_size_counts(labels),
         "dropped": 0,
         "dropped_against_index": 0,
     }
