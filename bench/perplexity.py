@@ -31,13 +31,17 @@ from pathlib import Path
 import pyarrow as pa
 
 from gristmill.documents import make_batch
-from gristmill.filters.kneser_ney import estimate, read_arpa
 from gristmill.filters.language import LanguageID
 from gristmill.filters.lm_normalize import normalize_batch
-from gristmill.filters.lm_train import find_kenlm_tool, perplexity_cutoffs, train_language_model
 from gristmill.filters.perplexity import Perplexity, load_kenlm, piece_lines
 from gristmill.filters.quality_classifier import QualityClassifier
-from gristmill.filters.quality_classifier_train import ClassifierTraining, train_quality_classifier
+from gristmill.training.kneser_ney import estimate, read_arpa
+from gristmill.training.language_model import (
+    find_kenlm_tool,
+    perplexity_cutoffs,
+    train_language_model,
+)
+from gristmill.training.quality_classifier import ClassifierTraining, train_quality_classifier
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 BOOKS = DATA / "books" / "gutenberg"

@@ -12,18 +12,18 @@ import pytest
 
 from gristmill.cli import main
 from gristmill.documents import make_batch
-from gristmill.filters.lm_train import train_language_model
 from gristmill.filters.model_files import sha256_of
 from gristmill.filters.quality_classifier import (
     QualityClassifier,
     classifier_texts,
     pareto_draws,
 )
-from gristmill.filters.quality_classifier_train import ClassifierTraining, train_quality_classifier
 from gristmill.io.writers import read_table
 from gristmill.pipelines.config import load_config
 from gristmill.pipelines.runner import dask_client, run_pipeline
 from gristmill.steps import REASON_COLUMN
+from gristmill.training.language_model import train_language_model
+from gristmill.training.quality_classifier import ClassifierTraining, train_quality_classifier
 from tests.corpus import write_config
 from tests.filters_text import (
     MILL_PROSE,

@@ -17,17 +17,17 @@ import pytest
 
 from gristmill.cli import main
 from gristmill.documents import make_batch
-from gristmill.filters.kneser_ney import DiscountError, estimate, perplexity, read_arpa
 from gristmill.filters.lm_normalize import normalize_batch, normalize_for_lm
-from gristmill.filters.lm_train import (
+from gristmill.filters.perplexity import Perplexity
+from gristmill.pipelines.config import ConfigError, parse_config
+from gristmill.steps import REASON_COLUMN
+from gristmill.training.kneser_ney import DiscountError, estimate, perplexity, read_arpa
+from gristmill.training.language_model import (
     find_kenlm_tool,
     perplexity_cutoffs,
     save_cutoffs,
     train_language_model,
 )
-from gristmill.filters.perplexity import Perplexity
-from gristmill.pipelines.config import ConfigError, parse_config
-from gristmill.steps import REASON_COLUMN
 from tests.filters_text import (
     MILL_PROSE,
     MULTILINGUAL,

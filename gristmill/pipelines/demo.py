@@ -60,8 +60,12 @@ def build_language_model(config: Path, model_dir: Path) -> None:
     """The perplexity stage's reference model, CCNet style: SentencePiece + a 5-gram
     Kneser-Ney model trained on the books source (CCNet used Wikipedia), with bucket
     cut-offs at the 30th/60th percentiles of the raw web pages' perplexities."""
-    from gristmill.filters.lm_command import raw_source_texts
-    from gristmill.filters.lm_train import perplexity_cutoffs, save_cutoffs, train_language_model
+    from gristmill.pipelines.source_texts import raw_source_texts
+    from gristmill.training.language_model import (
+        perplexity_cutoffs,
+        save_cutoffs,
+        train_language_model,
+    )
 
     if model_dir.exists():
         shutil.rmtree(model_dir)

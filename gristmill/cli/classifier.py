@@ -2,8 +2,8 @@
 
 Positives are a reference source (books, Wikipedia, a curated set), negatives raw web
 (usually ``--negative-source web --negative-raw``: the crawl as read, before filtering).
-Sources are given as in ``gristmill lm train`` (see :mod:`gristmill.filters.lm_command`);
-training is :func:`gristmill.filters.quality_classifier_train.train_quality_classifier`.
+Sources are given as in ``gristmill lm train`` (see :mod:`gristmill.cli.lm`);
+training is :func:`gristmill.training.quality_classifier.train_quality_classifier`.
 The model's sha256 and held-out accuracy are printed and written beside it.
 """
 
@@ -15,7 +15,7 @@ from dataclasses import asdict
 
 from rich.console import Console
 
-from gristmill.filters.lm_command import (
+from gristmill.cli.lm import (
     add_run_arguments,
     add_source_arguments,
     source_texts,
@@ -53,7 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    from gristmill.filters.quality_classifier_train import (
+    from gristmill.training.quality_classifier import (
         ClassifierTraining,
         train_quality_classifier,
     )

@@ -35,13 +35,13 @@ def stdout_console() -> Console:
 #: Modules that add subcommands: each has ``register(commands)`` which adds its parsers
 #: and sets ``handler=callable(args) -> int`` on them (``parser.set_defaults``).
 COMMAND_MODULES: list[str] = [
-    "gristmill.tokenize.commands",
-    "gristmill.mixture.commands",
-    "gristmill.filters.lm_command",
-    "gristmill.filters.classifier_command",
-    "gristmill.pipelines.steps_command",
-    "gristmill.pipelines.init_command",
-    "gristmill.pipelines.calibrate_command",
+    "gristmill.cli.tokenizer",
+    "gristmill.cli.mixture",
+    "gristmill.cli.lm",
+    "gristmill.cli.classifier",
+    "gristmill.cli.steps",
+    "gristmill.cli.init",
+    "gristmill.cli.calibrate",
 ]
 
 

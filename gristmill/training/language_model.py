@@ -8,7 +8,7 @@ the lines are cut into pieces and KenLM's ``lmplz -o 5`` estimates the modified
 Kneser–Ney model, which ``build_binary`` turns into ``<lang>.arpa.bin``. The KenLM tools
 are found in ``tools_dir``, ``$GRISTMILL_KENLM_BIN``, ``.tools/kenlm/bin`` (what
 ``scripts/build_kenlm_tools.sh`` builds) or on ``PATH``; without ``lmplz`` the built-in
-estimator (:mod:`gristmill.filters.kneser_ney`) writes the ARPA file instead, and without
+estimator (:mod:`gristmill.training.kneser_ney`) writes the ARPA file instead, and without
 ``build_binary`` the ARPA file is used as it is (KenLM loads both).
 :func:`perplexity_cutoffs` computes CCNet's bucket cut-offs: percentiles of the
 perplexity of the data to be filtered.
@@ -28,10 +28,10 @@ from typing import Literal
 
 import numpy as np
 
-from gristmill.filters.kneser_ney import BOS, EOS, UNK, estimate
 from gristmill.filters.lm_normalize import normalize_batch
 from gristmill.filters.model_files import sha256_of
 from gristmill.filters.perplexity import CUTOFFS_FILE, piece_lines, score_texts
+from gristmill.training.kneser_ney import BOS, EOS, UNK, estimate
 
 TOOLS_ENV = "GRISTMILL_KENLM_BIN"
 DEFAULT_TOOLS_DIR = Path(".tools") / "kenlm" / "bin"

@@ -1,7 +1,7 @@
 """``gristmill lm train`` and ``gristmill lm cutoffs``: the perplexity filter's models.
 
 ``lm train`` trains ``<lang>.sp.model`` and ``<lang>.arpa.bin`` on a reference source,
-as CCNet did on Wikipedia (see :mod:`gristmill.filters.lm_train`); ``lm cutoffs`` scores
+as CCNet did on Wikipedia (see :mod:`gristmill.training.language_model`); ``lm cutoffs`` scores
 a sample of the data to filter and stores its 30th/60th perplexity percentiles as the
 head/middle/tail cut-offs in ``<model_dir>/cutoffs.json``. Both read documents from a
 pipeline source — its finished output (``--config CONFIG --source NAME``, or ``--run
@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import asdict
 
 from rich.console import Console
+
+from gristmill.pipelines.source_texts import raw_source_texts
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, prefix: str = "", what: str = "") -> None:
@@ -80,23 +82,6 @@ def usage_error(error: Exception) -> int:
     return 2
 
 
-def raw_source_texts(config_path: str, source_name: str) -> Iterator[str]:
-    """Texts of a source's raw input, read through the reader its config names."""
-    from gristmill.io.base import ReaderCounts
-    from gristmill.pipelines.config import ConfigError, load_config
-
-    config = load_config(config_path)
-    sources = {s.name: s for s in config.sources}
-    if source_name not in sources:
-        raise ConfigError(
-            f"{config_path}: no source {source_name!r}; sources: {', '.join(sorted(sources))}"
-        )
-    source = sources[source_name]
-    for shard in source.reader.shards(source.name, list(source.paths)):
-        for batch in source.reader.read(shard, ReaderCounts()):
-            yield from (t for t in batch.column("text").to_pylist() if t)
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     lm = commands.add_parser(
         "lm",
@@ -144,7 +129,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    from gristmill.filters.lm_train import train_language_model
+    from gristmill.training.language_model import train_language_model
 
     console = Console(stderr=True)
     try:
@@ -172,8 +157,8 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def cutoffs_command(args: argparse.Namespace) -> int:
-    from gristmill.filters.lm_train import perplexity_cutoffs, save_cutoffs
     from gristmill.filters.perplexity import Perplexity
+    from gristmill.training.language_model import perplexity_cutoffs, save_cutoffs
 
     step = Perplexity(model_dir=args.model_dir, language=args.language)
     files = step.model_files(args.language)
