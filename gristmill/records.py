@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from fsspec.core import url_to_fs
+from gristmill.storage import url_to_fs
 
 
 def fingerprint(value: Any) -> str:

@@ -12,10 +12,10 @@ import argparse
 import json
 import posixpath
 
-from fsspec.core import url_to_fs
 from rich.console import Console
 
 from gristmill.io.writers import MARKER_SUFFIX, SUFFIXES
+from gristmill.storage import url_to_fs
 
 
 def register(commands: argparse._SubParsersAction) -> None:

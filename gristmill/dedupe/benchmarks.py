@@ -41,10 +41,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gristmill.dedupe.ngrams import document_ngrams, tokenize
+from gristmill.storage import url_to_fs
 
 
 @dataclass(frozen=True)

@@ -51,6 +51,7 @@ from gristmill.dedupe.span_removal import merge_spans
 from gristmill.documents import decode_meta, encode_meta
 from gristmill.records import files_digest
 from gristmill.steps import GlobalStep, StepResult, split_by_reasons
+from gristmill.storage import options_for
 
 MATCHES_DIR = "matches"
 META_KEY = "decontamination"
@@ -160,7 +161,9 @@ class Decontaminate(GlobalStep):
         paths = files_with_rows(signature_paths)
         if not paths:
             return {"ngrams_matched": 0, "ngrams_common": 0, **self._benchmark_summary(index)}
-        signatures = dd.read_parquet(paths, columns=["id", "ngram", "shard"])
+        signatures = dd.read_parquet(
+            paths, columns=["id", "ngram", "shard"], storage_options=options_for(paths[0])
+        )
         # only documents with a benchmark n-gram: small, kept in cluster memory for two passes
         matches = signatures[signatures["ngram"] != 0].persist()
         documents_per_ngram = matches.groupby("ngram").size().compute()

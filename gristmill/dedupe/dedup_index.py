@@ -28,7 +28,8 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import xxhash
-from fsspec.core import url_to_fs
+
+from gristmill.storage import url_to_fs
 
 INDEX_FILE = "index.json"
 PARTS_DIR = "parts"

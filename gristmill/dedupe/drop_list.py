@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.dataset as ds
-from fsspec.core import url_to_fs
 
 from gristmill.steps import StepResult, shard_bucket, split_by_reasons
+from gristmill.storage import url_to_fs
 
 DROP_LIST_DIR = "drops"
 

@@ -35,6 +35,7 @@ from gristmill.dedupe.dedup_index import (
 from gristmill.dedupe.drop_list import DROP_LIST_DIR, Drop, apply_drops, load_drops
 from gristmill.dedupe.signature_files import read_columns, row_count
 from gristmill.steps import GlobalStep, StepResult
+from gristmill.storage import options_for
 
 _WHITESPACE = re.compile(r"\s+")
 _PUNCTUATION = re.compile(r"[^\w\s]")
@@ -116,6 +117,7 @@ class ExactDedup(GlobalStep):
                 _, reasons = dask.compute(
                     drops.to_parquet(
                         posixpath.join(resolution_dir, DROP_LIST_DIR),
+                        storage_options=options_for(resolution_dir),
                         partition_on=["shard"],
                         write_index=False,
                         compute=False,

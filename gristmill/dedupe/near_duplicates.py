@@ -57,6 +57,7 @@ from gristmill.dedupe.signature_files import (
     row_count,
     rows_of,
 )
+from gristmill.storage import options_for
 
 #: Bucket rows per partition of the shuffle (about 30 MB of pandas each).
 ROWS_PER_PARTITION = 1_000_000
@@ -447,6 +448,7 @@ def _run_phases(
             _, reasons = dask.compute(
                 drops.to_parquet(
                     posixpath.join(resolution_dir, DROP_LIST_DIR),
+                    storage_options=options_for(resolution_dir),
                     partition_on=["shard"],
                     write_index=False,
                     compute=False,

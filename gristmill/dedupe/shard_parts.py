@@ -14,15 +14,18 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 
 from gristmill.steps import shard_bucket
+from gristmill.storage import options_for, url_to_fs
 
 
 def write_shard_parts(frame: Any, resolution_dir: str, name: str) -> None:
     """Write a dask dataframe with a ``shard`` column under ``resolution_dir/name``."""
     frame.to_parquet(
-        posixpath.join(resolution_dir, name), partition_on=["shard"], write_index=False
+        posixpath.join(resolution_dir, name),
+        partition_on=["shard"],
+        write_index=False,
+        storage_options=options_for(resolution_dir),
     )
 
 

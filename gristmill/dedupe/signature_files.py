@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
+
+from gristmill.storage import url_to_fs
 
 ROW_BITS = 32
 ROW_MASK = (1 << ROW_BITS) - 1

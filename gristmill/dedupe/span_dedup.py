@@ -40,6 +40,7 @@ from gristmill.dedupe.shard_parts import files_with_rows, read_shard_part, write
 from gristmill.dedupe.span_removal import remove_spans
 from gristmill.segmentation import count_words
 from gristmill.steps import GlobalStep, StepResult, split_by_reasons
+from gristmill.storage import options_for
 
 REMOVALS_DIR = "removals"
 
@@ -99,7 +100,7 @@ class SpanDedup(GlobalStep):
         paths = files_with_rows(signature_paths)
         if not paths:
             return {}
-        signatures = dd.read_parquet(paths)
+        signatures = dd.read_parquet(paths, storage_options=options_for(paths[0]))
         signatures = signatures[signatures["position"] >= 0]
         partitions = max(1, min(signatures.npartitions, 256))
         shuffled = signatures.shuffle(on="hash", npartitions=partitions)

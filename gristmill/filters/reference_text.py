@@ -16,10 +16,10 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import fsspec
 import pyarrow.parquet as pq
 
 from gristmill.io.writers import iter_ipc_batches
+from gristmill.storage import open_url
 
 _JSONL = (".jsonl", ".json", ".ndjson")
 _COMPRESSED = (".gz", ".bz2", ".xz", ".zst")
@@ -91,7 +91,7 @@ def _texts_of(path: Path, text_field: str) -> Iterable[str]:
         for batch in pq.ParquetFile(path).iter_batches(columns=[text_field]):
             yield from batch.column(0).to_pylist()
     elif any(name.removesuffix(c).endswith(_JSONL) for c in ("", *_COMPRESSED)):
-        with fsspec.open(str(path), "rt", compression="infer", encoding="utf-8") as handle:
+        with open_url(str(path), "rt", compression="infer", encoding="utf-8") as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
@@ -103,7 +103,7 @@ def _texts_of(path: Path, text_field: str) -> Iterable[str]:
                 if isinstance(value, str):
                     yield value
     else:
-        with fsspec.open(
+        with open_url(
             str(path), "rt", compression="infer", encoding="utf-8", errors="replace"
         ) as handle:
             yield handle.read()

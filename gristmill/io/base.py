@@ -27,11 +27,11 @@ from typing import ClassVar
 
 import fsspec
 import pyarrow as pa
-from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import BaseModel, ConfigDict, Field
 
 from gristmill.documents import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_DOCS
+from gristmill.storage import open_url, url_to_fs
 
 
 @dataclass(frozen=True)
@@ -250,4 +250,4 @@ def shards_per_file(source: str, files: list[tuple[str, int]]) -> list[Shard]:
 
 def open_binary(url: str, compression: str | None = "infer"):
     """Open a file for binary reading, decompressing by suffix (gz, bz2, zst, xz)."""
-    return fsspec.open(url, "rb", compression=compression).open()
+    return open_url(url, "rb", compression=compression).open()

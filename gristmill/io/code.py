@@ -64,7 +64,6 @@ from typing import Any, ClassVar
 
 import fsspec
 import pyarrow as pa
-from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 from pydantic import Field
 
@@ -93,6 +92,7 @@ from gristmill.io.licenses import (
     is_license_file,
     license_document_language,
 )
+from gristmill.storage import open_url, url_to_fs
 
 MIB = 1024 * 1024
 ARCHIVE_SUFFIXES = (
@@ -317,7 +317,7 @@ class CodeReader(Reader):
     def _zip_documents(
         self, url: str, counts: ReaderCounts
     ) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
-        with fsspec.open(url, "rb") as raw:
+        with open_url(url, "rb") as raw:
             try:
                 archive = zipfile.ZipFile(raw)
             except _ZIP_ERRORS:

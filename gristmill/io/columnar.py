@@ -28,7 +28,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, ClassVar
 
-import fsspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,6 +37,7 @@ import pyarrow.parquet as pq
 from gristmill.documents import DOC_SCHEMA, encode_meta
 from gristmill.io.base import ReaderCounts, Shard, input_problem
 from gristmill.io.fields import FieldMapping
+from gristmill.storage import open_url
 
 _TEXT_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
 _BINARY_TYPES = (pa.types.is_binary, pa.types.is_large_binary, pa.types.is_binary_view)
@@ -60,7 +60,7 @@ class ColumnarReader(FieldMapping):
                 self._count_file(counts, problem, url, row)
                 row += 1
                 continue
-            with fsspec.open(url, "rb") as handle:
+            with open_url(url, "rb") as handle:
                 try:
                     schema, batches = self.open_batches(handle)
                 except _DECODE_ERRORS as error:

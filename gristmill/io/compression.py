@@ -28,8 +28,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import fsspec
 import zstandard
+
+from gristmill.storage import open_url
 
 CHUNK_BYTES = 1 << 20
 #: compressed input fed to a decoder per call (bounds the output of one zstd call)
@@ -142,7 +143,7 @@ def iter_chunks(
     """
     codec = codec_of(url)
     if codec is None:
-        with fsspec.open(url, "rb") as raw:
+        with open_url(url, "rb") as raw:
             while chunk := raw.read(chunk_bytes):
                 yield chunk
         return
@@ -265,7 +266,7 @@ def _unit_chunks(url: str, codec: str, chunk_bytes: int) -> Iterator[tuple[bytes
     decoded = 0
     unit_start = 0
     decoder: Any = None
-    with fsspec.open(url, "rb") as raw:
+    with open_url(url, "rb") as raw:
         data = b""
         while True:
             if not data:

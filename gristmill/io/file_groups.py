@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import posixpath
 
-from fsspec.core import url_to_fs
-
 from gristmill.io.base import Shard, shard_name, strip_protocol
+from gristmill.storage import url_to_fs
 
 ROOT_GROUP_NAME = "part"
 _GLOB_CHARS = "*?["

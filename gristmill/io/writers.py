@@ -19,14 +19,13 @@ import uuid
 from collections.abc import Iterator
 from typing import Any, Literal
 
-import fsspec
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 
 from gristmill.documents import DOC_SCHEMA
 from gristmill.records import read_json, write_bytes
+from gristmill.storage import open_url, url_to_fs
 
 OutputFormat = Literal["arrow", "parquet", "jsonl"]
 SUFFIXES: dict[str, str] = {"arrow": ".arrow", "parquet": ".parquet", "jsonl": ".jsonl.gz"}
@@ -139,20 +138,20 @@ def read_marker(url: str) -> dict[str, Any] | None:
 
 def read_table(url: str) -> pa.Table:
     """Read a whole shard written by :class:`ShardWriter` (any format, by suffix)."""
-    with fsspec.open(url, "rb") as handle:
+    with open_url(url, "rb") as handle:
         if url.endswith(".arrow"):
             schema, batches = open_ipc(handle)
             return pa.Table.from_batches(list(batches), schema)
         if url.endswith(".parquet"):
             return pq.read_table(handle)
-    with fsspec.open(url, "rb", compression="gzip") as handle:
+    with open_url(url, "rb", compression="gzip") as handle:
         rows = [json.loads(line) for line in handle if line.strip()]
     return pa.Table.from_pylist(rows)
 
 
 def iter_arrow_batches(url: str, max_rows: int = 1024):
     """Stream an Arrow IPC shard as tables of at most ``max_rows`` rows."""
-    with fsspec.open(url, "rb") as handle:
+    with open_url(url, "rb") as handle:
         for record_batch in iter_ipc_batches(handle):
             for offset in range(0, max(record_batch.num_rows, 1), max_rows):
                 piece = record_batch.slice(offset, max_rows)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import uuid
 
-import fsspec
 import pyarrow as pa
 import pyarrow.ipc as ipc
-from fsspec.core import url_to_fs
 from fsspec.implementations.local import LocalFileSystem
 
 from gristmill.io.writers import IPC_FILE_MAGIC
+from gristmill.storage import open_url, url_to_fs
 
 
 def local_path(url: str) -> str | None:
@@ -27,7 +26,7 @@ def open_source(url: str) -> pa.NativeFile:
     path = local_path(url)
     if path is not None:
         return pa.memory_map(path, "r")
-    with fsspec.open(url, "rb") as handle:
+    with open_url(url, "rb") as handle:
         return pa.BufferReader(handle.read())
 
 

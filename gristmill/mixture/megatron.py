@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from fsspec.core import url_to_fs
 
 from gristmill.io.writers import read_marker, write_marker
 from gristmill.mixture.arrow_files import map_table
+from gristmill.storage import url_to_fs
 
 INDEX_HEADER = b"MMIDIDX\x00\x00"
 DTYPE_CODES = {"uint8": 1, "int8": 2, "int16": 3, "int32": 4, "int64": 5, "uint16": 8}

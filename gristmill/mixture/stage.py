@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-from fsspec.core import url_to_fs
 from rich.console import Console
 
 from gristmill import __version__
@@ -29,6 +28,7 @@ from gristmill.mixture.planner import MixturePlan, SourceTokens, plan_mixture
 from gristmill.mixture.weights import MixtureError, resolve_weights
 from gristmill.mixture.writer import PLAN_SCHEMA, ShardTask, write_shard
 from gristmill.records import fingerprint, read_json, write_json
+from gristmill.storage import url_to_fs
 
 TOKEN_INDEX_FILE = "tokens/index.json"
 PLAN_FILE = "work/mixture/plan.arrow"

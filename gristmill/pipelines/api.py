@@ -53,6 +53,7 @@ class Source:
     reader: dict[str, Any] = field(default_factory=dict)
     weight: float | None = None
     priority: int = 0
+    storage_options: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         block: dict[str, Any] = {
@@ -67,6 +68,8 @@ class Source:
             block["weight"] = self.weight
         if self.priority:
             block["priority"] = self.priority
+        if self.storage_options:
+            block["storage_options"] = dict(self.storage_options)
         return block
 
 
@@ -81,6 +84,7 @@ class Pipeline:
     keep_signals: bool = True
     tokenizer: dict[str, Any] | None = None
     mixture: dict[str, Any] | None = None
+    storage_options: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -90,7 +94,7 @@ class Pipeline:
             "keep_signals": self.keep_signals,
             "sources": [source.to_dict() for source in self.sources],
         }
-        for section in ("tokenizer", "mixture"):
+        for section in ("tokenizer", "mixture", "storage_options"):
             if getattr(self, section) is not None:
                 data[section] = getattr(self, section)
         return data

@@ -39,6 +39,8 @@ from gristmill.pipelines.registry import READERS, STEPS, reader_class, step_clas
 from gristmill.pipelines.step_inputs import InputFileError, check_step_inputs
 from gristmill.records import fingerprint
 from gristmill.steps import GlobalStep, Step
+from gristmill.storage import register as register_storage
+from gristmill.storage import url_root
 
 #: the largest pipeline YAML read (a config is a few kilobytes)
 MAX_CONFIG_BYTES = 4 * 2**20
@@ -61,6 +63,9 @@ class _TopLevel(_Strict):
     sources: list[dict[str, Any]] = Field(min_length=1)
     tokenizer: dict[str, Any] | None = None
     mixture: dict[str, Any] | None = None
+    storage_options: dict[str, Any] | None = Field(
+        None, description="fsspec options of the output URL (endpoint_url, profile, anon, ...)"
+    )
 
 
 #: Sections after the document stages, validated by their stage package's model.
@@ -78,6 +83,9 @@ class _Source(_Strict):
     weight: float | None = Field(None, ge=0)
     priority: int = 0
     stages: list[str | dict[str, Any]] = Field(default_factory=list)
+    storage_options: dict[str, Any] | None = Field(
+        None, description="fsspec options of these paths (endpoint_url, profile, anon, ...)"
+    )
 
     @field_validator("paths", mode="before")
     @classmethod
@@ -127,6 +135,9 @@ class RunConfig:
     mixture: Any = None
     source_file: str = "<dict>"
     raw: Any = None
+    #: (URL prefix, fsspec options) of the sources' paths and the output; kept out of the
+    #: fingerprint and of run.json (they may hold credentials, and change no result)
+    storage: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     def fingerprint(self) -> str:
         """sha256 of the normalised configuration and the gristmill version."""
@@ -254,8 +265,17 @@ def parse_config(
         for section, value in (("tokenizer", top.tokenizer), ("mixture", top.mixture))
         if value is not None
     }
+    storage: list[tuple[str, dict[str, Any]]] = []
+    for source, raw_source in zip(sources, top.sources, strict=True):
+        options = raw_source.get("storage_options")
+        storage.extend((url_root(path), dict(options)) for path in source.paths if options)
+    output = _resolve_path(top.output, base_dir)
+    if top.storage_options:
+        storage.append((output, dict(top.storage_options)))
+    for prefix, options in storage:
+        register_storage(prefix, options)
     config = RunConfig(
-        output=_resolve_path(top.output, base_dir),
+        output=output,
         output_format=top.output_format,
         keep_signals=top.keep_signals,
         write_rejected=top.write_rejected,
@@ -265,6 +285,7 @@ def parse_config(
         mixture=post.get("mixture"),
         source_file=source_file,
         raw=data,
+        storage=tuple(storage),
     )
     _check_global_steps(config)
     for value in post.values():

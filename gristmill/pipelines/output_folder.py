@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import psutil
-from fsspec.core import url_to_fs
 
 from gristmill import __version__
+from gristmill.storage import url_to_fs
 
 MARKER_FILE = ".gristmill-output.json"
 LOCK_FILE = ".gristmill.lock"
@@ -94,7 +94,11 @@ def claimed_output(url: str, fresh: bool) -> Iterator[list[str]]:
 
 
 def _prepare(fs: Any, root: str, fresh: bool) -> list[str]:
-    entries = sorted(posixpath.basename(path.rstrip("/")) for path in fs.ls(root, detail=False))
+    try:
+        listing = fs.ls(root, detail=False)
+    except FileNotFoundError:  # an object store has no empty folders: a new prefix
+        listing = []
+    entries = sorted(posixpath.basename(path.rstrip("/")) for path in listing)
     entries = [name for name in entries if name != LOCK_FILE]
     foreign = [name for name in entries if name not in GRISTMILL_ENTRIES]
     if not is_previous_run(fs, root, entries):

@@ -21,8 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from distributed import Client, LocalCluster, as_completed
-from fsspec.core import url_to_fs
+from distributed import Client, LocalCluster, WorkerPlugin, as_completed
 
 from gristmill import __version__
 from gristmill.io.base import Shard
@@ -44,6 +43,8 @@ from gristmill.pipelines.source_checks import check_sources_yielded
 from gristmill.pipelines.stats import AccountingError, check_chain, merge_source_stats
 from gristmill.records import files_digest
 from gristmill.steps import GlobalStep
+from gristmill.storage import register as register_storage
+from gristmill.storage import url_to_fs
 
 RUN_FILE = "run.json"
 
@@ -54,6 +55,20 @@ POST_STAGES: dict[str, str] = {
     "tokenizer": "gristmill.tokenize.stage:run_tokenizer_stage",
     "mixture": "gristmill.mixture.stage:run_mixture_stage",
 }
+
+
+class StorageOptionsPlugin(WorkerPlugin):
+    """Registers the run's fsspec options per URL prefix (:mod:`gristmill.storage`) in every
+    worker, including workers that join later."""
+
+    name = "gristmill-storage-options"
+
+    def __init__(self, entries: tuple[tuple[str, dict[str, Any]], ...]) -> None:
+        self.entries = entries
+
+    def setup(self, worker: Any) -> None:
+        for prefix, options in self.entries:
+            register_storage(prefix, options)
 
 
 class RunFailed(RuntimeError):
@@ -190,6 +205,8 @@ def _run_pipeline(
     on_progress: ProgressCallback | None,
 ) -> dict[str, Any]:
     started = time.time()
+    if config.storage:
+        client.register_plugin(StorageOptionsPlugin(config.storage), name=StorageOptionsPlugin.name)
     fs, out_root = url_to_fs(config.output)
     _remove_partial_files(fs, out_root)
 

@@ -20,10 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fsspec.core import url_to_fs
-
 from gristmill.pipelines.config import RunConfig
 from gristmill.pipelines.plan import Segment, segment_work_dir
+from gristmill.storage import url_to_fs
 
 PII_STEP = "pii"
 

@@ -16,10 +16,10 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fsspec.core import url_to_fs
 
 from gristmill.io.base import Shard
 from gristmill.io.compression import CorruptStream, iter_chunks, iter_lines
+from gristmill.storage import url_to_fs
 
 #: records sampled for the field names a source's records have
 SAMPLED_RECORDS = 100

@@ -18,9 +18,8 @@ import stat
 from collections.abc import Iterator
 from typing import Any
 
-from fsspec.core import url_to_fs
-
 from gristmill.steps import Step
+from gristmill.storage import url_to_fs
 
 #: the largest model, word list or benchmark a step may read (a folder: all its files)
 MAX_INPUT_BYTES = 64 * 2**30

@@ -8,12 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from fsspec.core import url_to_fs
 from rich.console import Console
 from rich.table import Table
 
 from gristmill.io.writers import MARKER_SUFFIX, SUFFIXES, read_table
 from gristmill.report.writer import RUN_FILE
+from gristmill.storage import url_to_fs
 
 
 def print_run_summary(run: dict[str, Any], console: Console) -> None:

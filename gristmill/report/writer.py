@@ -7,10 +7,9 @@ import json
 import posixpath
 from typing import Any
 
-from fsspec.core import url_to_fs
-
 from gristmill.report.html import STYLE, render_report
 from gristmill.report.stats import build_stats
+from gristmill.storage import url_to_fs
 
 RUN_FILE = "run.json"
 REPORT_DIR = "report"
@@ -26,7 +25,8 @@ def load_run(run_dir: str) -> dict[str, Any]:
 
 
 def write_report(run_dir: str) -> str:
-    """Write ``<run_dir>/report/{stats.json,report.html,*.png}``; returns the HTML path."""
+    """Write ``<run_dir>/report/{stats.json,report.html,*.png}``; returns the HTML path,
+    with the run folder's scheme (``s3://...``) when it has one."""
     stats = build_stats(load_run(run_dir))
     page, charts = render_report(stats)
     fs, root = url_to_fs(run_dir)
@@ -40,6 +40,8 @@ def write_report(run_dir: str) -> str:
     page_path = posixpath.join(folder, "report.html")
     with fs.open(page_path, "w", encoding="utf-8") as handle:
         handle.write(page)
+    if "://" in run_dir:
+        return posixpath.join(run_dir.rstrip("/"), REPORT_DIR, "report.html")
     return page_path
 
 

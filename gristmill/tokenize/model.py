@@ -11,9 +11,9 @@ import functools
 import hashlib
 from typing import Protocol
 
-import fsspec
 import numpy as np
 
+from gristmill.storage import open_url
 from gristmill.tokenize.hf_backend import HuggingFaceTokenizer
 from gristmill.tokenize.spm_backend import SentencePieceTokenizer
 
@@ -41,7 +41,7 @@ def tokenizer_from_bytes(backend: str, data: bytes) -> LoadedTokenizer:
 @functools.lru_cache(maxsize=4)
 def load_tokenizer(url: str, backend: str, sha256: str) -> LoadedTokenizer:
     """The tokenizer at ``url``; fails if its bytes no longer match ``sha256``."""
-    with fsspec.open(url, "rb") as handle:
+    with open_url(url, "rb") as handle:
         data = handle.read()
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:

@@ -20,9 +20,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import xxhash
-from fsspec.core import url_to_fs
 
 from gristmill.io.writers import ShardWriter, read_marker, write_marker
+from gristmill.storage import url_to_fs
 from gristmill.tokenize.sentences import split_sentences
 from gristmill.tokenize.shard_text import iter_text_batches
 

@@ -11,11 +11,11 @@ import gzip
 import json
 from collections.abc import Iterator
 
-import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gristmill.io.writers import iter_arrow_batches
+from gristmill.storage import open_url
 
 COLUMNS = ("id", "text")
 
@@ -26,7 +26,7 @@ def iter_text_batches(url: str, max_rows: int = 1024) -> Iterator[pa.Table]:
         for batch in iter_arrow_batches(url, max_rows):
             yield batch.select(list(COLUMNS))
     elif url.endswith(".parquet"):
-        with fsspec.open(url, "rb") as handle:
+        with open_url(url, "rb") as handle:
             reader = pq.ParquetFile(handle)
             for record_batch in reader.iter_batches(batch_size=max_rows, columns=list(COLUMNS)):
                 yield pa.Table.from_batches([record_batch])
@@ -42,7 +42,7 @@ def iter_text_batches(url: str, max_rows: int = 1024) -> Iterator[pa.Table]:
 def _jsonl_batches(url: str, max_rows: int) -> Iterator[pa.Table]:
     ids: list[str] = []
     texts: list[str] = []
-    with fsspec.open(url, "rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
+    with open_url(url, "rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, 1):
             if not line.strip():
                 continue

@@ -19,10 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import fsspec
-
 from gristmill.io.writers import iter_arrow_batches
 from gristmill.records import write_bytes
+from gristmill.storage import open_url
 from gristmill.tokenize.config import TokenizerConfig, TokenizerTrainingError
 from gristmill.tokenize.hf_backend import train_huggingface
 from gristmill.tokenize.layout import MODEL_FILES, TOKENIZER_DIR
@@ -52,7 +51,7 @@ def worker_cores() -> int:
 def iter_sample(urls: tuple[str, ...]) -> Iterator[str]:
     """The sample's lines, file by file (lines never contain a newline)."""
     for url in urls:
-        with fsspec.open(url, "r", encoding="utf-8", newline="\n") as handle:
+        with open_url(url, "r", encoding="utf-8", newline="\n") as handle:
             for line in handle:
                 yield line[:-1] if line.endswith("\n") else line
 
