@@ -502,3 +502,25 @@ def test_standalone_cluster_gives_the_embedded_output(tmp_path, client, standalo
         }
         assert standalone and standalone == embedded
     check_invariants(outcome(tmp_path / "standalone"))
+
+
+def test_report_shows_duplicate_pairs_side_by_side(tmp_path, client):
+    from gristmill.report.writer import write_report
+
+    write_sources(tmp_path / "in", golden_documents())
+    config = load_config(
+        write_config(tmp_path / "p.yaml", minhash_config(tmp_path / "in", tmp_path / "out"))
+    )
+    run_pipeline(config, client)
+    page = (Path(write_report(str(tmp_path / "out")))).read_text()
+    stats = json.loads((tmp_path / "out" / "report" / "stats.json").read_text())
+    samples = stats["sources"]["web"]["stages"][-1]["samples"]["minhash:duplicate"]
+    assert samples and all(s["duplicate_of"] for s in samples)
+    kept = {
+        row["id"]: row["text"]
+        for path in (tmp_path / "out" / "data").rglob("*.arrow")
+        for row in read_table(str(path)).select(["id", "text"]).to_pylist()
+    }
+    for sample in samples:
+        assert sample["duplicate_of_text"] == kept[sample["duplicate_of"]][:600]
+    assert "class='pair'" in page

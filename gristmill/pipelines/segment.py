@@ -217,8 +217,10 @@ def _keep_samples(stats: StageStats, result: StepResult, scrubber: Any = None) -
 
     def sample(table: pa.Table, key: str) -> None:
         have = stats.samples.setdefault(key, [])
-        rows = table.slice(0, SAMPLES_PER_KEY - len(have)).select(["id", "url", "text"])
-        rows = rows.to_pylist()
+        columns = ["id", "url", "text"]
+        if "duplicate_of" in table.column_names:  # dedup: the report shows the pair
+            columns.append("duplicate_of")
+        rows = table.slice(0, SAMPLES_PER_KEY - len(have)).select(columns).to_pylist()
         # twice the shown length, so that a span cut at the scrubbing edge is not shown
         texts = [row["text"][: 2 * SAMPLE_CHARS] for row in rows]
         if scrubber is not None and texts:

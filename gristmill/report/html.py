@@ -27,6 +27,7 @@ details.section>summary{list-style:none}details.section>summary h2{display:inlin
 details.section>summary::before{content:"▸ ";color:#888}details.section[open]>summary::before{content:"▾ "}
 .grid figure{width:320px}.grid figcaption{font-size:.8em}.flat{font-size:.85em;color:#555}
 .beyond{color:#b00020;font-weight:bold}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:1em;margin:.5em 0}
 """
 
 
@@ -320,6 +321,18 @@ def _mixture_body(mixture: dict[str, Any] | None, charts: dict[str, bytes]) -> s
     return "".join(parts)
 
 
+def _sample_document(document: dict[str, Any]) -> str:
+    """One sampled document; a duplicate beside the document it duplicates."""
+    head = (f"<p class='muted'>{html.escape(document['id'])} "
+            f"{html.escape(document.get('url') or '')}</p>")  # fmt: skip
+    own = f"<div class='doc'>{html.escape(document['text'])}</div>"
+    if "duplicate_of_text" not in document:
+        return head + own
+    other = (f"<div><p class='muted'>kept: {html.escape(document['duplicate_of'])}</p>"
+             f"<div class='doc'>{html.escape(document['duplicate_of_text'])}</div></div>")  # fmt: skip
+    return f"<div class='pair'><div>{head}{own}</div>{other}</div>"
+
+
 def _samples_body(stats: dict[str, Any]) -> str:
     parts = []
     for name, source in stats["sources"].items():
@@ -329,9 +342,7 @@ def _samples_body(stats: dict[str, Any]) -> str:
                 parts.append(f"<details><summary>{html.escape(name)} · {html.escape(stage['stage'])} · "
                              f"{html.escape(label)} ({len(documents)})</summary>")  # fmt: skip
                 for document in documents:
-                    parts.append(f"<p class='muted'>{html.escape(document['id'])} "
-                                 f"{html.escape(document.get('url') or '')}</p>"
-                                 f"<div class='doc'>{html.escape(document['text'])}</div>")  # fmt: skip
+                    parts.append(_sample_document(document))
                 parts.append("</details>")
     return "".join(parts)
 

@@ -7,6 +7,10 @@ import json
 import posixpath
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from gristmill.pipelines.stats import SAMPLE_CHARS
 from gristmill.report.html import STYLE, render_report
 from gristmill.report.stats import build_stats
 from gristmill.storage import url_to_fs
@@ -27,7 +31,9 @@ def load_run(run_dir: str) -> dict[str, Any]:
 def write_report(run_dir: str) -> str:
     """Write ``<run_dir>/report/{stats.json,report.html,*.png}``; returns the HTML path,
     with the run folder's scheme (``s3://...``) when it has one."""
-    stats = build_stats(load_run(run_dir))
+    run = load_run(run_dir)
+    stats = build_stats(run)
+    add_duplicate_pairs(stats, run_dir, (run.get("config") or {}).get("output_format", "arrow"))
     page, charts = render_report(stats)
     fs, root = url_to_fs(run_dir)
     folder = posixpath.join(root, REPORT_DIR)
@@ -43,6 +49,38 @@ def write_report(run_dir: str) -> str:
     if "://" in run_dir:
         return posixpath.join(run_dir.rstrip("/"), REPORT_DIR, "report.html")
     return page_path
+
+
+def add_duplicate_pairs(stats: dict[str, Any], run_dir: str, output_format: str) -> None:
+    """Give each sampled duplicate the start of the document it duplicates (read from that
+    document's output shard), so the report shows the pairs side by side. The kept copy's
+    text is the one in the output: scrubbed when the run scrubs PII."""
+    from gristmill.io.writers import SUFFIXES, read_table
+
+    wanted: dict[str, list[dict[str, Any]]] = {}
+    for source in stats["sources"].values():
+        for stage in source["stages"]:
+            for documents in stage.get("samples", {}).values():
+                for document in documents:
+                    if document.get("duplicate_of"):
+                        wanted.setdefault(document["duplicate_of"], []).append(document)
+    shards: dict[str, set[str]] = {}
+    for kept_id in wanted:
+        source, _, rest = kept_id.partition("/")
+        shard = rest.rpartition("/")[0]
+        if source and shard:
+            shards.setdefault(f"{source}/{shard}", set()).add(kept_id)
+    for shard_key, ids in sorted(shards.items())[:20]:
+        source, _, shard = shard_key.partition("/")
+        url = posixpath.join(run_dir, "data", source, shard + SUFFIXES[output_format])
+        try:
+            table = read_table(url).select(["id", "text"])
+        except (OSError, ValueError, KeyError):
+            continue  # an index document or an unreadable shard: no pair to show
+        found = table.filter(pc.is_in(table.column("id"), pa.array(sorted(ids))))
+        for row in found.to_pylist():
+            for document in wanted[row["id"]]:
+                document["duplicate_of_text"] = row["text"][:SAMPLE_CHARS]
 
 
 def compare_runs(run_a: str, run_b: str) -> tuple[list[dict[str, Any]], str]:
