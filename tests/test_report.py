@@ -77,11 +77,14 @@ def test_report_renders_when_a_stage_removes_everything(runs):
     assert stats["sources"]["web"]["stages"][2]["docs_out"] == 0
 
 
-def test_report_regenerates_from_run_json_alone(runs, tmp_path):
+def test_report_regenerates_from_run_json_and_the_output_shards(runs, tmp_path):
+    """Nothing is recomputed: run.json, plus the output shards for the texts of the kept
+    documents that sampled duplicates are shown beside."""
     normal, _ = runs
     copy = tmp_path / "copy"
     copy.mkdir()
     shutil.copy(normal / "run.json", copy / "run.json")
+    shutil.copytree(normal / "data", copy / "data")
     assert main(["report", str(copy)]) == 0
     assert (copy / "report" / "report.html").read_text() == (
         normal / "report" / "report.html"
