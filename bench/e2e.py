@@ -195,7 +195,7 @@ def build_workload(folder: Path, target_mb: int, seed: int = 0) -> Path:
 
 # -- the two sides ---------------------------------------------------------------------------
 GRISTMILL_STAGES = [
-    {"lid": {"languages": ["en"], "threshold": 0.65}},
+    {"lid": {"method": "fasttext", "languages": ["en"], "threshold": 0.65}},  # raw lid.176, as datatrove
     "gopher_quality",
     "gopher_repetition",
     "c4",
@@ -228,7 +228,6 @@ from datatrove.pipeline.dedup.minhash import (MinhashConfig, MinhashDedupSignatu
 from datatrove.pipeline.readers import JsonlReader, WarcReader
 from datatrove.pipeline.writers import JsonlWriter
 from datatrove.utils.lid import FT176LID
-from datatrove.utils.hashing import HashConfig
 
 workload, out, workers = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 
@@ -266,10 +265,15 @@ _available = import_utils._is_distribution_available
 import_utils._is_distribution_available = (
     lambda name: name == "fasttext-numpy2-wheel" or _available(name))
 
+# xxhash 4 takes bytes only; datatrove 0.10 hands it str: encode, as xxhash 3 did itself
+import xxhash
+import datatrove.utils.hashes.xxhash as datatrove_xxhash
+datatrove_xxhash.xxhash64 = lambda data: xxhash.xxh64_intdigest(
+    data.encode() if isinstance(data, str) else data)
+
 lid = LanguageFilter(languages=["en"], language_threshold=0.65)
 lid.model = ShippedLid(["en"])
-config = MinhashConfig(n_grams=5, num_buckets=16, hashes_per_bucket=8,
-                       hash_config=HashConfig(precision=64))
+config = MinhashConfig(n_grams=5, num_buckets=16, hashes_per_bucket=8)
 files = len(list(Path(workload).glob("*.warc.gz")))
 kw = dict(workers=workers, start_method="fork")
 LocalPipelineExecutor([
@@ -293,16 +297,20 @@ def run_side(command: list[str], env: dict[str, str] | None = None) -> dict[str,
     """CPU of the command and all its descendants: the difference of RUSAGE_CHILDREN around
     it, measured in a fresh child so nothing else of this process counts."""
     probe = [sys.executable, "-c", (
-        "import os,sys,json,resource,subprocess,time\n"
-        "t=time.perf_counter();p=subprocess.run(sys.argv[1:],capture_output=True)\n"
+        "import os,sys,json,resource,signal,subprocess,tempfile,time\n"
+        "out,err=tempfile.TemporaryFile(),tempfile.TemporaryFile()\n"
+        "t=time.perf_counter()\n"
+        "p=subprocess.Popen(sys.argv[1:],stdout=out,stderr=err,start_new_session=True)\n"
+        "rc=p.wait()\n"
+        "try: os.killpg(p.pid,signal.SIGKILL)\n"  # orphans of a failed run must not linger
+        "except ProcessLookupError: pass\n"
         "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "print(json.dumps({'rc':p.returncode,'cpu_s':u.ru_utime+u.ru_stime,"
+        "out.seek(0);err.seek(0)\n"
+        "print(json.dumps({'rc':rc,'cpu_s':u.ru_utime+u.ru_stime,"
         "'wall_s':time.perf_counter()-t,'maxrss_mib':u.ru_maxrss/1024,"
-        "'out':p.stdout.decode()[-4000:],'err':p.stderr.decode()[-3000:]}))"
+        "'out':out.read().decode()[-4000:],'err':err.read().decode()[-3000:]}))"
     ), *command]  # fmt: skip
-    result = subprocess.run(
-        probe, capture_output=True, text=True, env={**os.environ, **(env or {})}
-    )
+    result = subprocess.run(probe, capture_output=True, text=True, env={**os.environ, **(env or {})})
     record = json.loads(result.stdout.strip().splitlines()[-1])
     if record["rc"]:
         name = "datatrove" if "-c" in command else " ".join(command[:5])
