@@ -28,6 +28,7 @@ FAMILIES: dict[str, str] = {
     "dedupe": "de-duplication",
     "pii": "privacy reduction",
     "io": "input formats",
+    "pipelines": "routing",
 }
 
 
