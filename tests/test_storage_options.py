@@ -11,7 +11,7 @@ import json
 import pytest
 
 moto_server = pytest.importorskip("moto.server")
-pytest.importorskip("s3fs")
+pytest.importorskip("s3fs", minversion="2024.2")
 
 from gristmill import storage  # noqa: E402
 from gristmill.pipelines.config import parse_config  # noqa: E402
