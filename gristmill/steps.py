@@ -116,8 +116,27 @@ def drop_emptied(result: StepResult, step_id: str) -> StepResult:
 class MapStep(Step):
     """A step that works one batch at a time (fused with its neighbours in one task)."""
 
+    #: parameter → (signal it thresholds, "min" or "max"): what ``gristmill calibrate``
+    #: derives from a reference corpus and the report marks on the signal's histogram
+    calibrated: ClassVar[dict[str, tuple[str, str]]] = {}
+
     def process(self, batch: pa.Table, step_id: str, keep_signals: bool = True) -> StepResult:
         raise NotImplementedError
+
+    def thresholds(self) -> dict[str, list[float]]:
+        """Signal name → the values at which the step's decision changes: the parameters of
+        ``calibrated``, and ``min_<signal>`` / ``max_<signal>`` parameters. Steps whose
+        parameters name their signals otherwise override this."""
+        pairs = [(signal, parameter) for parameter, (signal, _) in self.calibrated.items()]
+        for parameter in type(self).model_fields:
+            if parameter.startswith(("min_", "max_")) and parameter not in self.calibrated:
+                pairs.append((parameter[4:], parameter))
+        marks: dict[str, list[float]] = {}
+        for signal, parameter in pairs:
+            value = getattr(self, parameter, None)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                marks.setdefault(signal, []).append(float(value))
+        return marks
 
 
 class Filter(MapStep):
@@ -130,10 +149,6 @@ class Filter(MapStep):
     """
 
     signal_bins: ClassVar[dict[str, list[float]]] = {}
-
-    def thresholds(self) -> dict[str, list[float]]:
-        """Signal name → the values at which ``decide`` changes its answer."""
-        return {}
 
     def signals(self, batch: pa.Table) -> dict[str, pa.Array | np.ndarray]:
         raise NotImplementedError

@@ -141,16 +141,20 @@ def test_report_separates_kept_and_removed_and_stays_small(runs):
     assert not re.search(r"1,7\d\d,\d{3},\d{3}\.", page), "a timestamp shown as a number"
 
 
-def test_thresholds_are_read_off_parameters_by_signal_name():
-    from gristmill.report.stats import thresholds_from_parameters
+def test_every_filter_names_its_thresholds_by_signal():
+    """The report marks a step's thresholds on the histograms of the signals they cut."""
+    from gristmill.filters.fineweb import FineWebQuality
+    from gristmill.filters.gopher_quality import GopherQuality
+    from gristmill.filters.gopher_repetition import GopherRepetition
 
-    marks = thresholds_from_parameters(
-        {"min_words": 50, "max_words": 100_000, "min_stop_words": 2, "line_punct_thr": 0.12,
-         "dup_line_frac": 0.3, "drop_xml": True, "languages": ["en"]}
-    )  # fmt: skip
-    assert marks["words"] == [50.0, 100_000.0] and marks["stop_words"] == [2.0]
-    assert marks["line_punct"] == [0.12] and marks["dup_line_frac"] == [0.3]
-    assert "drop_xml" not in marks and "languages" not in marks
+    gopher = GopherQuality().thresholds()
+    assert gopher["words"] == [50.0, 100_000.0] and gopher["stop_words"] == [2.0]
+    assert gopher["alpha_words_ratio"] == [0.8]
+    fineweb = FineWebQuality().thresholds()  # parameters named otherwise: the calibrated map
+    assert fineweb["line_punct_ratio"] == [0.12] and fineweb["char_dup_ratio"] == [0.01]
+    repetition = GopherRepetition(dup_line_frac=None).thresholds()
+    assert "dup_line_frac" not in repetition and repetition["dup_para_frac"] == [0.3]
+    assert repetition["dup_5_gram_char_frac"] == [0.15]
 
 
 def test_score_of_one_is_binned_at_or_below_one():

@@ -184,8 +184,9 @@ class GopherRepetition(LanguageParameters, Filter):
         return value
 
     def thresholds(self) -> dict[str, list[float]]:
-        """The n-gram limits by signal name (the fractions match their signals by name)."""
-        marks = {f"top_{n}_gram_char_frac": [v] for n, v in self.top_n_grams.items()}
+        """The line/paragraph fractions (``calibrated``) and the n-gram limits by signal."""
+        marks = super().thresholds()
+        marks.update({f"top_{n}_gram_char_frac": [v] for n, v in self.top_n_grams.items()})
         marks.update({f"dup_{n}_gram_char_frac": [v] for n, v in self.dup_n_grams.items()})
         return marks
 

@@ -142,29 +142,9 @@ def stage_thresholds(config: dict[str, Any]) -> dict[str, dict[str, dict[str, li
                 step = getattr(importlib.import_module(module_name), class_name)(**stage["params"])
             except Exception:  # a step that cannot be rebuilt here simply has no marks
                 continue
-            marks = {**thresholds_from_parameters(stage["params"]),
-                     **getattr(step, "thresholds", lambda: {})()}  # fmt: skip
+            marks = getattr(step, "thresholds", lambda: {})()
             per_stage[stage["id"]] = {
                 k: [float(v) for v in vs if v is not None] for k, vs in marks.items()
             }
         found[source["name"]] = per_stage
     return found
-
-
-def thresholds_from_parameters(params: dict[str, Any]) -> dict[str, list[float]]:
-    """Cut-offs read off a step's parameters by name: ``min_<signal>`` / ``max_<signal>``,
-    ``<signal>_thr`` and a parameter named exactly as its signal (Gopher's repetition
-    fractions, ``threshold``). Only those naming a measured signal are drawn."""
-    marks: dict[str, list[float]] = {}
-    for key, value in params.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        names = {key}
-        for prefix in ("min_", "max_"):
-            if key.startswith(prefix):
-                names.add(key[len(prefix) :])
-        if key.endswith("_thr"):
-            names.add(key[: -len("_thr")])
-        for name in names:
-            marks.setdefault(name, []).append(float(value))
-    return marks
