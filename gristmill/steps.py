@@ -41,6 +41,9 @@ class StepResult:
     kept: pa.Table
     rejected: pa.Table | None = None
     counters: Counter = field(default_factory=Counter)
+    #: set by :func:`drop_emptied`: no kept document has blank text (the runner's guard
+    #: need not look again)
+    emptied_dropped: bool = False
 
     def removed_by_reason(self) -> Counter:
         if self.rejected is None or self.rejected.num_rows == 0:
@@ -93,10 +96,14 @@ def drop_emptied(result: StepResult, step_id: str) -> StepResult:
     rejected ones, as ``<step>:empty``: no document leaves a text-rewriting step empty.
     Documents and counts stay accounted for (``docs_out`` shrinks, ``removed`` grows)."""
     kept = result.kept
+    if result.emptied_dropped:
+        return result
     if kept.num_rows == 0 or "text" not in kept.column_names:
+        result.emptied_dropped = True
         return result
     blank = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(kept.column("text")), ""), True)
     if not pc.any(blank).as_py():
+        result.emptied_dropped = True
         return result
     emptied = kept.filter(blank)
     emptied = emptied.append_column(
@@ -109,7 +116,10 @@ def drop_emptied(result: StepResult, step_id: str) -> StepResult:
                 emptied = emptied.append_column(name, pa.nulls(emptied.num_rows, column_type))
         emptied = pa.concat_tables([result.rejected, emptied.select(result.rejected.column_names)])
     return StepResult(
-        kept=kept.filter(pc.invert(blank)), rejected=emptied, counters=result.counters
+        kept=kept.filter(pc.invert(blank)),
+        rejected=emptied,
+        counters=result.counters,
+        emptied_dropped=True,
     )
 
 

@@ -173,7 +173,8 @@ def _run_stage(
     stats.docs_in += batch.num_rows
     stats.bytes_in += text_bytes(batch)
     result: StepResult = run(batch)
-    if isinstance(stage.step, Transform | GlobalStep):  # text may have been rewritten
+    if isinstance(stage.step, Transform | GlobalStep):  # text may have been rewritten (a no-op
+        # when the step's own process already dropped emptied documents)
         result = drop_emptied(result, stage.id)
     stats.docs_out += result.kept.num_rows
     stats.bytes_out += text_bytes(result.kept)
