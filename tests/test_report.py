@@ -188,3 +188,21 @@ def test_pii_languages_and_flat_signals_sections():
     assert "lid_flat: all 7 documents: 1" in page and "signal-web-lid_flat.png" not in charts
     assert "cluster size" in page
     assert "2026-12-06" in page and "1 min 15.0 s" in page
+
+
+@pytest.mark.parametrize("fmt", ["arrow", "parquet", "jsonl"])
+def test_duplicate_pair_texts_stream_from_every_output_format(tmp_path, fmt):
+    """The kept copies of sampled duplicates are found in a shard of any output format."""
+    import pyarrow as pa
+
+    from gristmill.io.writers import SUFFIXES, ShardWriter
+    from gristmill.report.writer import _texts_of
+
+    url = str(tmp_path / f"part{SUFFIXES[fmt]}")
+    writer = ShardWriter(url, fmt)
+    for start in range(0, 9000, 3000):
+        ids = [f"web/part/{i}" for i in range(start, start + 3000)]
+        writer.write(pa.table({"id": ids, "text": [f"text of {i}" for i in ids]}))
+    writer.close()
+    wanted = {"web/part/5", "web/part/8999"}
+    assert _texts_of(url, wanted) == {i: f"text of {i}" for i in wanted}

@@ -55,7 +55,7 @@ def add_duplicate_pairs(stats: dict[str, Any], run_dir: str, output_format: str)
     """Give each sampled duplicate the start of the document it duplicates (read from that
     document's output shard), so the report shows the pairs side by side. The kept copy's
     text is the one in the output: scrubbed when the run scrubs PII."""
-    from gristmill.io.writers import SUFFIXES, read_table
+    from gristmill.io.writers import SUFFIXES
 
     wanted: dict[str, list[dict[str, Any]]] = {}
     for source in stats["sources"].values():
@@ -74,13 +74,46 @@ def add_duplicate_pairs(stats: dict[str, Any], run_dir: str, output_format: str)
         source, _, shard = shard_key.partition("/")
         url = posixpath.join(run_dir, "data", source, shard + SUFFIXES[output_format])
         try:
-            table = read_table(url).select(["id", "text"])
+            texts = _texts_of(url, ids)
         except (OSError, ValueError, KeyError):
             continue  # an index document or an unreadable shard: no pair to show
-        found = table.filter(pc.is_in(table.column("id"), pa.array(sorted(ids))))
-        for row in found.to_pylist():
-            for document in wanted[row["id"]]:
-                document["duplicate_of_text"] = row["text"][:SAMPLE_CHARS]
+        for kept_id, text in texts.items():
+            for document in wanted[kept_id]:
+                document["duplicate_of_text"] = text[:SAMPLE_CHARS]
+
+
+def _texts_of(url: str, ids: set[str]) -> dict[str, str]:
+    """The texts of ``ids`` in one output shard, streamed in batches and stopping once all
+    are found (a shard can be gigabytes; a report needs a few documents of it)."""
+    from gristmill.io.writers import iter_arrow_batches
+    from gristmill.storage import open_url
+
+    found: dict[str, str] = {}
+    if url.endswith(".arrow"):
+        batches = (b.select(["id", "text"]) for b in iter_arrow_batches(url, 4096))
+    elif url.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        handle = open_url(url, "rb").open()
+        batches = (pa.Table.from_batches([b]) for b in
+                   pq.ParquetFile(handle).iter_batches(4096, columns=["id", "text"]))  # fmt: skip
+    else:
+        with open_url(url, "rt", compression="gzip") as lines:
+            for line in lines:
+                row = json.loads(line)
+                if row.get("id") in ids:
+                    found[row["id"]] = row["text"]
+                    if len(found) == len(ids):
+                        break
+        return found
+    for batch in batches:
+        hits = batch.filter(pc.is_in(batch.column("id"), pa.array(sorted(ids))))
+        found.update(
+            zip(hits.column("id").to_pylist(), hits.column("text").to_pylist(), strict=True)
+        )
+        if len(found) == len(ids):
+            break
+    return found
 
 
 def compare_runs(run_a: str, run_b: str) -> tuple[list[dict[str, Any]], str]:
