@@ -144,13 +144,13 @@ def build_workload(folder: Path, target_mb: int, seed: int = 0) -> Path:
                 if kind < 0.07:
                     ctype, payload, status = (
                         "image/png",
-                        os.urandom(rng.randint(2000, 9000)),
+                        rng.randbytes(rng.randint(2000, 9000)),
                         "200 OK",
                     )
                 elif kind < 0.09:
                     ctype, payload, status = (
                         "application/pdf",
-                        b"%PDF-1.4\n" + os.urandom(5000),
+                        b"%PDF-1.4\n" + rng.randbytes(5000),
                         "200 OK",
                     )
                 elif kind < 0.12:
