@@ -181,24 +181,24 @@ def _main(argv: list[str] | None) -> int:
             config_path = prepare_demo(Path(args.out))
             console.print(f"demo corpus and config written under [bold]{args.out}[/]")
             return _run(str(config_path), args)
-    except ConfigError as error:
-        console.print(f"[red]config error[/]\n{error}")
-        return 2
-    except FileNotFoundError as error:
-        console.print(f"[red]error:[/] {error}")
-        return 2
-    except MixtureError as error:
-        console.print(f"[red]mixture error:[/] {error}")
-        return 2
-    except OutputFolderError as error:
-        console.print(f"[red]output folder:[/] {error}")
-        return 2
-    except TokenizerTrainingError as error:
-        console.print(f"[red]tokenizer error:[/] {error}")
-        return 2
-    except SourceYieldedNothing as error:
-        console.print(f"[red]run failed:[/] {error}")
-        return 1
+    except (ConfigError, FileNotFoundError, MixtureError, OutputFolderError,
+            TokenizerTrainingError, SourceYieldedNothing) as error:  # fmt: skip
+        # an expected failure: a clear message, no traceback
+        shown = (
+            (ConfigError, "config error", "\n", 2),
+            (MixtureError, "mixture error:", " ", 2),
+            (OutputFolderError, "output folder:", " ", 2),
+            (TokenizerTrainingError, "tokenizer error:", " ", 2),
+            (SourceYieldedNothing, "run failed:", " ", 1),
+            (FileNotFoundError, "error:", " ", 2),
+        )
+        label, separator, code = next(
+            (label, separator, code)
+            for kind, label, separator, code in shown
+            if isinstance(error, kind)
+        )
+        console.print(f"[red]{label}[/]{separator}{error}")
+        return code
     return 1
 
 
