@@ -388,6 +388,7 @@ def _run_phase(
         return records
     finished_bytes = progress.bytes_done
     running: dict[str, int] = {}
+    sizes = {task.fingerprint: task.input_bytes for task in pending}
 
     def on_event(event: Any) -> None:
         _, message = event
@@ -397,7 +398,6 @@ def _run_phase(
             if on_progress:
                 on_progress(progress)
 
-    sizes = {task.fingerprint: task.input_bytes for task in pending}
     if on_progress:
         client.subscribe_topic(PROGRESS_TOPIC, on_event)
     futures = client.map(
