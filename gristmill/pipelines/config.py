@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gristmill import __version__
 from gristmill.io.base import Reader
 from gristmill.pipelines.bounded_yaml import YamlTooLarge, load_bounded_yaml
-from gristmill.pipelines.registry import READERS, STEPS, reader_class, step_class
+from gristmill.pipelines.registry import READERS, known_steps, reader_class, step_class
 from gristmill.pipelines.step_inputs import InputFileError, check_step_inputs
 from gristmill.records import fingerprint
 from gristmill.steps import GlobalStep, Step
@@ -313,11 +313,11 @@ def _parse_stages(
         else:
             raise ConfigError(
                 f"{source_file}: {here}: a stage is a step name or a one-key mapping "
-                f"{{step: {{params}}}}; allowed steps: {', '.join(sorted(STEPS))}"
+                f"{{step: {{params}}}}; allowed steps: {', '.join(sorted(known_steps()))}"
             )
-        if name not in STEPS:
+        if name not in known_steps():
             raise ConfigError(
-                f"{source_file}: {here}: unknown step {name!r}; allowed: {', '.join(sorted(STEPS))}"
+                f"{source_file}: {here}: unknown step {name!r}; allowed: {', '.join(sorted(known_steps()))}"
             )
         if not isinstance(params, dict):
             raise ConfigError(f"{source_file}: {here}.{name}: parameters must be a mapping")

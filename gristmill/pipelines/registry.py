@@ -60,12 +60,22 @@ STEPS: dict[str, str] = {
 ENTRY_POINT_GROUP = "gristmill.steps"
 
 
+_plugins_loaded = False
+
+
 def _add_entry_point_steps() -> None:
+    global _plugins_loaded
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         STEPS.setdefault(entry_point.name, entry_point.value)
+    _plugins_loaded = True
 
 
-_add_entry_point_steps()
+def known_steps() -> dict[str, str]:
+    """Every step name: gristmill's own, decorated ones, and the installed packages'
+    entry points (scanned on first use, not at import: the workers never need the scan)."""
+    if not _plugins_loaded:
+        _add_entry_point_steps()
+    return STEPS
 
 
 def register_step(name: str):
@@ -97,4 +107,4 @@ def reader_class(fmt: str) -> type:
 
 
 def step_class(name: str) -> type:
-    return _load(STEPS, name, "step")
+    return _load(known_steps(), name, "step")

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from gristmill.pipelines.registry import READERS, STEPS, reader_class, step_class
+from gristmill.pipelines.registry import READERS, known_steps, reader_class, step_class
 
 #: family of a step, from the stage package that holds it (the survey's §4.1.2 stages)
 FAMILIES: dict[str, str] = {
@@ -131,7 +131,7 @@ def describe_class(name: str, cls: type[BaseModel], kind: str | None = None) -> 
 
 def step_docs() -> list[StepDoc]:
     """Every registered step, in the registry's order (the survey's order of stages)."""
-    return [describe_class(name, step_class(name)) for name in STEPS]
+    return [describe_class(name, step_class(name)) for name in known_steps()]
 
 
 def format_docs() -> list[StepDoc]:
@@ -140,11 +140,11 @@ def format_docs() -> list[StepDoc]:
 
 
 def find_doc(name: str) -> StepDoc:
-    if name in STEPS:
+    if name in known_steps():
         return describe_class(name, step_class(name))
     if name in READERS:
         return describe_class(name, reader_class(name), kind="format")
-    allowed = ", ".join([*STEPS, *READERS])
+    allowed = ", ".join([*known_steps(), *READERS])
     raise KeyError(f"no step or format named {name!r}; known: {allowed}")
 
 

@@ -128,13 +128,13 @@ def stage_references(config: dict[str, Any]) -> dict[str, dict[str, dict[str, An
 
 def stage_thresholds(config: dict[str, Any]) -> dict[str, dict[str, dict[str, list[float]]]]:
     """Rebuild each configured step from the run's config and ask for its thresholds."""
-    from gristmill.pipelines.registry import STEPS
+    from gristmill.pipelines.registry import known_steps
 
     found: dict[str, dict[str, dict[str, list[float]]]] = {}
     for source in config.get("sources", []):
         per_stage: dict[str, dict[str, list[float]]] = {}
         for stage in source.get("stages", []):
-            target = STEPS.get(stage["step"])
+            target = known_steps().get(stage["step"])
             if target is None:
                 continue
             module_name, class_name = target.split(":")
