@@ -15,13 +15,17 @@
 2. False removals: the 31 clean Gutenberg novels (one document per book, as the books
    reader gives them) through the same step: the share of their characters removed or
    dropped.
-3. Throughput per core, in one process: ``collect`` + ``apply`` of ``decontaminate`` and of
-   ``span_dedup`` (resolve done in memory, timed apart) over the planted web corpus, in
-   docs/s and MB/s; the wall time of each full run on the cluster; and, when datatrove is
-   installed, its ``SentenceDedup`` (signature, find, filter) on the same documents.
+3. Throughput per core, in one process, CPU time: ``collect`` + ``apply`` of
+   ``decontaminate`` and of ``span_dedup`` (resolve done in memory, timed apart) over the
+   planted web corpus, in docs/s and MB/s; the CPU time (workers and client) of each full
+   run on the cluster; and, when datatrove is installed, its ``SentenceDedup`` (signature,
+   find, filter: its three steps called directly, as ours are) on the same documents (the
+   first 1,024): CPU seconds of this process and its children, best of two alternating
+   runs after a warm-up run of each, with the documents and bytes each removes.
 
 Ends with ``RESULT recall_verbatim=<r> recall_normalized=<r> false_removal_rate=<f>
-decont_recall_short=<r> short_in_prose_removed=<f>``.
+decont_recall_short=<r> short_in_prose_removed=<f> span_dedup_cpu_ratio_vs_datatrove=<datatrove
+CPU time / span_dedup CPU time, or nan>``.
 """
 
 from __future__ import annotations
@@ -35,11 +39,14 @@ import re
 import sys
 import tempfile
 import time
+from collections import deque
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import yaml
+from cluster_cpu import cluster_cpu_seconds, own_cpu_seconds
 
 from gristmill.dedupe.decontamination import Decontaminate
 from gristmill.dedupe.ngrams import tokenize
@@ -176,9 +183,10 @@ def run_config(tmp: Path, workers: int, stages: list, out: str) -> dict:
     path.write_text(yaml.safe_dump(data))
     with dask_client(workers=workers) as client:
         client.wait_for_workers(workers)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cluster_cpu_seconds(client)
         run = run_pipeline(load_config(path), client, resume=False)
         run["bench_wall_s"] = time.perf_counter() - started
+        run["bench_cpu_s"] = cluster_cpu_seconds(client) - cpu_started
     return run
 
 
@@ -261,19 +269,22 @@ def throughput_span_dedup(batches: list[pa.Table]) -> dict:
     state = {doc_id: group.to_numpy() for doc_id, group in removals.groupby("id")["position"]}
     resolve_s = time.process_time() - started
     started = time.process_time()
-    dropped = 0
+    dropped = kept_bytes = 0
     for batch in batches:
         result = step.apply(batch, state, "span_dedup")
         dropped += 0 if result.rejected is None else result.rejected.num_rows
+        kept_bytes += text_bytes(result.kept)
     apply_s = time.process_time() - started
-    return {"collect_s": collect_s, "apply_s": apply_s, "resolve_s": resolve_s, "dropped": dropped}
+    return {"collect_s": collect_s, "apply_s": apply_s, "resolve_s": resolve_s,
+            "dropped": dropped, "kept_bytes": kept_bytes}  # fmt: skip
 
 
-def datatrove_sentence_dedup(batches: list[pa.Table], tmp: Path) -> float | None:
-    """CPU seconds of datatrove's SentenceDedup (3 stages, 1 task each), or None."""
+def datatrove_sentence_dedup(batches: list[pa.Table], folder: Path) -> dict | None:
+    """datatrove's SentenceDedup (signature, find, filter: its three steps called directly in
+    this process, as ours are, without an executor), or None when it is not installed:
+    ``{"dropped": documents, "kept_bytes": UTF-8 bytes of the texts kept}``."""
     try:
         from datatrove.data import Document
-        from datatrove.executor import LocalPipelineExecutor
         from datatrove.pipeline.dedup import (
             SentenceDedupFilter,
             SentenceDedupSignature,
@@ -284,26 +295,55 @@ def datatrove_sentence_dedup(batches: list[pa.Table], tmp: Path) -> float | None
     except ImportError as error:
         print(f"datatrove SentenceDedup not measured: {error}")
         return None
-    documents = [
-        Document(text=text, id=doc_id)
-        for batch in batches
-        for doc_id, text in zip(batch.column("id").to_pylist(), batch.column("text").to_pylist(), strict=True)
-    ]  # fmt: skip
-    signatures, dups = str(tmp / "dt-sigs"), str(tmp / "dt-dups")
+
+    def documents() -> Iterator:
+        for batch in batches:
+            ids, texts = batch.column("id").to_pylist(), batch.column("text").to_pylist()
+            yield from (Document(text=text, id=i) for i, text in zip(ids, texts, strict=True))
+
+    signatures, dups = str(folder / "sigs"), str(folder / "dups")
     # n_sentences=3, min_doc_words=50 as span_dedup; its xxhash path fails on str input with
     # xxhash>=3.5 ("Strings must be encoded before hashing"), so sha1 (64 bits) is used
     config = SentDedupConfig(hash_config=HashConfig(precision=64, hash_fc="sha1"))
-    stages = {
-        "signature": [documents, SentenceDedupSignature(output_folder=signatures, config=config)],
-        "find": [SentenceFindDedups(data_folder=signatures, output_folder=dups, config=config)],
-        "filter": [documents, SentenceDedupFilter(data_folder=dups, config=config)],
-    }
-    started = time.perf_counter()
-    for stage, pipeline in stages.items():
-        LocalPipelineExecutor(
-            pipeline=pipeline, tasks=1, workers=1, logging_dir=str(tmp / f"dt-logs-{stage}")
-        ).run()
-    return time.perf_counter() - started
+    for step, data in (
+        (SentenceDedupSignature(output_folder=signatures, config=config), documents()),
+        (SentenceFindDedups(data_folder=signatures, output_folder=dups, config=config), None),
+    ):
+        output = step(data, 0, 1)
+        if output is not None:
+            deque(output, maxlen=0)
+    count = sum(batch.num_rows for batch in batches)
+    kept = [len(doc.text.encode("utf-8")) for doc in
+            SentenceDedupFilter(data_folder=dups, config=config)(documents(), 0, 1)]  # fmt: skip
+    return {"dropped": count - len(kept), "kept_bytes": sum(kept)}
+
+
+def compare_with_datatrove(batches: list[pa.Table], tmp: Path, rounds: int = 2) -> float | None:
+    """span_dedup against datatrove's SentenceDedup on the same documents: CPU seconds
+    (this process and its children), best of ``rounds`` alternating runs after a warm-up run
+    of each, and what each removes."""
+    if datatrove_sentence_dedup(batches, tmp / "dt-warm") is None:
+        return None
+    throughput_span_dedup(batches)
+    best = {"gristmill": float("inf"), "datatrove": float("inf")}
+    outcome: dict[str, dict] = {}
+    for round_number in range(rounds):
+        for name in best:
+            started = own_cpu_seconds()
+            if name == "gristmill":
+                outcome[name] = throughput_span_dedup(batches)
+            else:
+                outcome[name] = datatrove_sentence_dedup(batches, tmp / f"dt-{round_number}")  # type: ignore[assignment]
+            best[name] = min(best[name], own_cpu_seconds() - started)
+    docs = sum(batch.num_rows for batch in batches)
+    size = sum(text_bytes(batch) for batch in batches)
+    for name, result in outcome.items():
+        print(f"  {name:>9} on {docs} documents ({size / 1e6:.1f} MB): {best[name]:.2f} s CPU, "
+              f"{result['dropped']} documents dropped, {1 - result['kept_bytes'] / size:.2%} of "
+              f"the bytes removed")  # fmt: skip
+    ratio = best["datatrove"] / best["gristmill"]
+    print(f"  datatrove SentenceDedup CPU time / gristmill span_dedup: {ratio:.1f}")
+    return ratio
 
 
 def main() -> None:
@@ -340,12 +380,12 @@ def main() -> None:
               f"{books['counters'].get('docs_matched', 0)} matched, removed {dict(books['removed'])}, "
               f"{false_rate:.6f} of their characters removed")  # fmt: skip
         summary = run["global_steps"]["decontaminate"]
-        print(f"decontaminate on {args.workers} worker(s): {run['bench_wall_s']:.1f} s wall "
+        print(f"decontaminate on {args.workers} worker(s): {run['bench_cpu_s']:.1f} s CPU, {run['bench_wall_s']:.1f} s wall "
               f"(resolve {summary['wall_s']:.1f} s), {summary['ngrams_common']} common n-grams ignored")  # fmt: skip
 
         span_run = run_config(tmp, args.workers, [{"span_dedup": {}}], "out-span")
         web = {s["stage"]: s for s in span_run["sources"]["web"]["stages"]}["span_dedup"]
-        print(f"span_dedup on {args.workers} worker(s): {span_run['bench_wall_s']:.1f} s wall "
+        print(f"span_dedup on {args.workers} worker(s): {span_run['bench_cpu_s']:.1f} s CPU, {span_run['bench_wall_s']:.1f} s wall "
               f"(resolve {span_run['global_steps']['span_dedup']['wall_s']:.1f} s); web: "
               f"{web['counters']}, removed {web['removed']}")  # fmt: skip
 
@@ -362,21 +402,17 @@ def main() -> None:
             print(f"  {label:<14} collect {timing['collect_s']:.2f} s + apply {timing['apply_s']:.2f} s"
                   f" = {docs / seconds:,.0f} docs/s, {megabytes / seconds:.2f} MB/s{extra}")  # fmt: skip
 
-        subset = batches[:1]  # datatrove's splitter is slow: compare on the first batch
-        started = time.perf_counter()
-        throughput_span_dedup(subset)
-        ours = time.perf_counter() - started
-        peer = datatrove_sentence_dedup(subset, tmp)
-        if peer is not None:
-            print(f"  on {subset[0].num_rows} documents: gristmill span_dedup {ours:.2f} s, datatrove "
-                  f"SentenceDedup (3 stages) {peer:.2f} s: {peer / ours:.1f}x faster")  # fmt: skip
+        # datatrove's sentence splitter is slow: compare on the first batch
+        print("span dedup against datatrove's SentenceDedup, same documents, CPU time:")
+        peer_ratio = compare_with_datatrove(batches[:1], tmp)
 
     print(
         f"RESULT recall_verbatim={rates[('verbatim', 'all')]:.4f} "
         f"recall_normalized={rates[('normalized', 'all')]:.4f} "
         f"false_removal_rate={false_rate:.6f} "
         f"decont_recall_short={rates[('short', 'all')]:.4f} "
-        f"short_in_prose_removed={rates[('short_in_prose', 'all')]:.4f}"
+        f"short_in_prose_removed={rates[('short_in_prose', 'all')]:.4f} "
+        f"span_dedup_cpu_ratio_vs_datatrove={'nan' if peer_ratio is None else f'{peer_ratio:.1f}'}"
     )
 
 

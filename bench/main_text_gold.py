@@ -20,6 +20,9 @@ issue 19: a ``with`` snippet found is a true positive, missed a false negative; 
 snippets of a set (whitespace-normalised substring tests). The scrapinghub benchmark's own
 score (its ``evaluate.py``: 4-word shingles, per-page normalised counts, precision and recall
 averaged over pages) is :func:`shingle_f1`.
+
+Run as a script, it loads both sets and scores the default extractor on them; ends with
+``RESULT warc_pages=<n> scrapinghub_pages=<n> f1_default_warc=<f> f1_default_scrapinghub=<f>``.
 """
 
 from __future__ import annotations
@@ -221,3 +224,31 @@ def shingle_f1(gold_texts: Iterable[str], texts: Iterable[str]) -> float:
             recalls.append(1.0 if fp == fn == 0 else tp / (tp + fn))
     precision, recall = statistics.mean(precisions), statistics.mean(recalls)
     return 2 * precision * recall / (precision + recall)
+
+
+def main() -> None:
+    """Load both gold sets and score gristmill's default extractor on them (the full
+    comparison of extractors, with speed, is ``bench/readers.py``)."""
+    from gristmill.io.html import DEFAULT_EXTRACTOR, extract_text
+
+    web = Path(__file__).resolve().parents[2] / "shared" / "data" / "web"
+    gold_sets = {
+        "warc": warc_pages(web / "warc"),
+        "scrapinghub": scrapinghub_pages(web / "html_extraction" / "scrapinghub_aeb"),
+    }
+    scores = {}
+    for name, pages in gold_sets.items():
+        with_count = sum(len(page.with_snippets) for page in pages)
+        without_count = sum(len(page.without_snippets) for page in pages)
+        scores[name] = snippet_score(pages, [extract_text(p.html, DEFAULT_EXTRACTOR) for p in pages])
+        print(f"{name}: {len(pages)} pages, {with_count} 'with' and {without_count} 'without' "
+              f"snippets; {DEFAULT_EXTRACTOR} P {scores[name].precision:.3f} "
+              f"R {scores[name].recall:.3f} F1 {scores[name].f1:.3f}")  # fmt: skip
+    print(f"RESULT warc_pages={len(gold_sets['warc'])} "
+          f"scrapinghub_pages={len(gold_sets['scrapinghub'])} "
+          f"f1_default_warc={scores['warc'].f1:.3f} "
+          f"f1_default_scrapinghub={scores['scrapinghub'].f1:.3f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

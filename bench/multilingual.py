@@ -22,7 +22,7 @@
 table in ``gristmill/filters/language_thresholds.py``).
 
 Ends with ``RESULT lid_macro=<ensemble, held-out> lid_macro_fasttext=<lid.176, held-out>
-lid_docs_per_s=<ensemble, web docs per CPU second>``.
+lid_docs_per_cpu_s=<ensemble, web docs per CPU second>``.
 """
 
 from __future__ import annotations
@@ -207,7 +207,7 @@ def language_id_keys(args: argparse.Namespace) -> dict[str, str]:
     return {
         "lid_macro": f"{accuracy['ensemble_held_out']:.4f}",
         "lid_macro_fasttext": f"{accuracy['fasttext_held_out']:.4f}",
-        "lid_docs_per_s": f"{speed['ensemble']:.0f}",
+        "lid_docs_per_cpu_s": f"{speed['ensemble']:.0f}",
     }
 
 

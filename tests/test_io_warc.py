@@ -222,6 +222,20 @@ def test_crawl_golden(tmp_path: Path, golden) -> None:
     assert counts["warc:empty_payload"] == 1
 
 
+def test_bracketed_target_uri_is_unwrapped(tmp_path: Path) -> None:
+    """wget writes WARC/1.0 ``WARC-Target-URI: <http://...>``; the url is the bare URI."""
+    records = [
+        warc_record("response", 1, http_response(ARTICLE.encode()), "<http://mills.example/wget>",
+                    **HTTP),
+        warc_record("response", 2, http_response(b"gone", status="404 Not Found"),
+                    "<http://mills.example/gone>", **HTTP),
+    ]  # fmt: skip
+    path = write_gzip_warc(tmp_path / "wget.warc.gz", records)
+    documents, counts = docs_and_counts(WarcReader(), path)
+    assert [document["url"] for document in documents] == ["http://mills.example/wget"]
+    assert counts["warc:http_status"] == 1
+
+
 def test_same_documents_from_every_compression(tmp_path: Path) -> None:
     records = crawl_records()
     compressor = zstandard.ZstdCompressor()

@@ -96,6 +96,14 @@ RecordStart = Callable[[bytes], bool]
 Decoder = Callable[[], Any]
 
 
+def target_uri(value: str | None) -> str | None:
+    """A ``WARC-Target-URI`` without the angle brackets of the WARC 1.0 grammar
+    (``<http://...>``), which wget and other WARC/1.0 writers keep (WARC 1.1 dropped them)."""
+    if value and value.startswith("<") and value.endswith(">"):
+        return value[1:-1]
+    return value
+
+
 def is_warc_start(prefix: bytes) -> bool:
     return prefix.startswith(b"WARC/")
 
@@ -506,7 +514,7 @@ def iter_warc_records(
                 if problem is not None:
                     reason, detail = problem
                     counts["records"] += 1
-                    url = record.headers.get("WARC-Target-URI")
+                    url = target_uri(record.headers.get("WARC-Target-URI"))
                     counts.skip(f"{fmt}:{reason}", path, ordinal, url, detail)
                     if reason == "corrupt_stream":
                         break  # counted again below as the break it is
@@ -599,7 +607,7 @@ def iter_arc_records(
                 record_offset = start + iterator.offset  # get_record_offset() would consume it
                 if stream.kind == "plain" and _arc_content_overruns(record, body_limit):
                     counts["records"] += 1
-                    url = record.rec_headers.get_header("WARC-Target-URI")
+                    url = target_uri(record.rec_headers.get_header("WARC-Target-URI"))
                     detail = "its length runs into the next record's header line"
                     counts.skip(f"{fmt}:corrupt_record", path, ordinal, url, detail)
                     overrun_at = _find_arc_header(raw, record_offset)

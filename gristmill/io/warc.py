@@ -80,6 +80,7 @@ from gristmill.io.archive_stream import (
     is_warc_start,
     iter_arc_records,
     iter_warc_records,
+    target_uri,
 )
 from gristmill.io.base import Reader, ReaderCounts, Shard, input_problem, open_binary
 from gristmill.io.html import (
@@ -339,7 +340,7 @@ def _warc_payload(record: WarcRecord) -> HttpPayload | str:
         meta["warc_truncated"] = truncated
     reader = record.reader
     return HttpPayload(
-        url=headers.get("WARC-Target-URI"),
+        url=target_uri(headers.get("WARC-Target-URI")),
         status=status,
         content_type=content_type,
         identified_type=headers.get("WARC-Identified-Payload-Type"),
@@ -372,7 +373,7 @@ def _arc_payload(record: Any) -> HttpPayload | str:
         transfer_encoding = http.get_header("Transfer-Encoding")
         content_encoding = http.get_header("Content-Encoding")
     return HttpPayload(
-        url=headers.get_header("WARC-Target-URI"),
+        url=target_uri(headers.get_header("WARC-Target-URI")),
         status=status,
         content_type=content_type,
         identified_type=None,

@@ -30,7 +30,7 @@ from fastwarc.warc import WarcRecord, WarcRecordType
 from pydantic import Field
 
 from gristmill.documents import BatchBuilder
-from gristmill.io.archive_stream import ArchiveStream, iter_warc_records
+from gristmill.io.archive_stream import ArchiveStream, iter_warc_records, target_uri
 from gristmill.io.base import Reader, ReaderCounts, Shard, input_problem, open_binary
 from gristmill.io.warc import record_type_name
 
@@ -68,7 +68,7 @@ class WetReader(Reader):
                     counts["records"] += 1
                     outcome = self._document(record)
                     if isinstance(outcome, str):
-                        record_url = record.headers.get("WARC-Target-URI")
+                        record_url = target_uri(record.headers.get("WARC-Target-URI"))
                         counts.skip(f"{self.format}:{outcome}", url, ordinal, record_url)
                         continue
                     batch = builder.add(ordinal, *outcome)
@@ -113,4 +113,4 @@ class WetReader(Reader):
         content_type = headers.get("Content-Type")
         if content_type:
             meta["content_type"] = content_type
-        return text, headers.get("WARC-Target-URI"), meta
+        return text, target_uri(headers.get("WARC-Target-URI")), meta
