@@ -106,9 +106,11 @@ def dask_client(
     workers: int | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
+    dashboard: bool = True,
 ):
     """Attach to an existing cluster, or start (and later close) an embedded LocalCluster
-    of processes with one thread each (dashboard on a free port)."""
+    of processes with one thread each (with ``dashboard``, the Dask dashboard on a free
+    port: starting it imports bokeh, about 0.4 CPU s)."""
     if scheduler or scheduler_file:
         client = Client(address=scheduler, scheduler_file=scheduler_file)
         try:
@@ -121,7 +123,8 @@ def dask_client(
             n_workers=workers or 1,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=":0",
+            dashboard_address=":0",  # without bokeh: Dask's status routes on a free port
+            scheduler_kwargs={"dashboard": dashboard},
             host="127.0.0.1",
         )
     client = Client(cluster)
