@@ -12,13 +12,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from gristmill.report.charts import (
-    SignalCanvas,
-    funnel_chart,
-    mixture_chart,
-    reasons_chart,
-    signal_chart,
-)
+from gristmill.report.charts import funnel_chart, mixture_chart, reasons_chart
+from gristmill.report.signal_charts import signal_chart
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
@@ -266,14 +261,13 @@ def _signals_body(stats: dict[str, Any], charts: dict[str, bytes]) -> str:
              "removed by that filter in orange; dashed red lines mark its thresholds; outlines show the "
              "reference text its thresholds were calibrated on, per language. A signal "
              "whose values all fall in one bin is stated instead of drawn.</p>"]  # fmt: skip
-    canvas = SignalCanvas()
     for name, source in stats["sources"].items():
         figures, flat = [], []
         for stage in source["stages"]:
             for column, summary in stage["signals"].items():
                 if summary["kind"] not in ("numeric", "categorical"):
                     continue
-                png = signal_chart(f"{name} · {column}", summary, canvas=canvas)
+                png = signal_chart(f"{name} · {column}", summary)
                 if png is None:
                     flat.append(f"<li>{html.escape(column)}: {_flat_summary(summary)}</li>")
                     continue
