@@ -58,3 +58,18 @@ def test_a_categorical_signal_is_bars_and_a_flat_one_is_no_chart() -> None:
     colors = {color for _, color in _pixels(signal_chart("web · lang", summary)).getcolors(10**6)}
     assert _rgb(COLORS[0]) in colors and _rgb(COLORS[1]) not in colors
     assert signal_chart("web · lang", {"kind": "categorical", "counts": {"en": 3}}) is None
+
+
+def test_the_funnel_and_reasons_charts_draw_each_source_in_its_colour() -> None:
+    from gristmill.report.bar_charts import funnel_chart, reasons_chart
+
+    stage = {"stage": "lid", "docs_in": 10, "docs_out": 7, "removed": {"lid:wrong_language": 3}}
+    clean = {"stage": "c4", "docs_in": 4, "docs_out": 4, "removed": {}}
+    stats = {"sources": {"web": {"stages": [stage]}, "books": {"stages": [clean]}}}
+    funnel = Image.open(io.BytesIO(funnel_chart(stats))).convert("RGB")
+    assert funnel.width > funnel.height
+    colors = {color for _, color in funnel.getcolors(10**6)}
+    assert {_rgb(COLORS[0]), _rgb(COLORS[1])} <= colors
+    reasons = Image.open(io.BytesIO(reasons_chart(stats))).convert("RGB")
+    assert _rgb(COLORS[0]) in {color for _, color in reasons.getcolors(10**6)}
+    assert reasons_chart({"sources": {"books": {"stages": [clean]}}}) is None

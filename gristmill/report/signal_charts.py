@@ -11,55 +11,18 @@ about 2 ms.
 
 from __future__ import annotations
 
-import importlib.util
-import io
 import math
-import os
-from functools import cache
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-COLORS = ["#3b6ea8", "#d9822b", "#4d9a5b", "#b04a5a", "#7b5ea7", "#8c6d46", "#5aa3a3"]
+from gristmill.report.drawing import COLORS, font, nice_ticks, tick_label, to_png, turned_text
+
 THRESHOLD_COLOR = "#c0392b"
 #: 4.2 x 2.5 inches at 72 dpi, the size the report's grid lays out
 WIDTH, HEIGHT = 302, 180
 LEFT, RIGHT, TOP = 44, 8, 20
-
-
-@cache
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """DejaVu Sans from matplotlib's data folder (found without importing matplotlib)."""
-    spec = importlib.util.find_spec("matplotlib")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        path = os.path.join(folder, "mpl-data", "fonts", "ttf", "DejaVuSans.ttf")
-        if os.path.exists(path):
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size)
-
-
-def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
-    """Round tick values covering ``[low, high]``, about ``count`` of them (steps of 1, 2,
-    2.5 or 5 times a power of ten)."""
-    if not high > low:
-        return [low]
-    raw = (high - low) / count
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(low / step - 1e-9)
-    ticks = []
-    value = first * step
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
-        value = (first + len(ticks)) * step
-    return ticks
-
-
-def _label(value: float) -> str:
-    if value == int(value) and abs(value) < 1e15:
-        return f"{int(value):,}"
-    return f"{value:.3g}"
 
 
 class _Plot:
@@ -87,21 +50,16 @@ class _Plot:
 def _frame(draw: ImageDraw.ImageDraw, plot: _Plot, title: str) -> None:
     left, top, right, bottom = plot.box
     draw.rectangle(plot.box, outline="black", width=1)
-    draw.text(((left + right) / 2, top - 4), title, fill="black", font=_font(9), anchor="ms")
+    draw.text(((left + right) / 2, top - 4), title, fill="black", font=font(9), anchor="ms")
     for tick in nice_ticks(0, plot.y_high, 4):
         y = plot.y(tick)
         draw.line((left - 3, y, left, y), fill="black")
-        draw.text((left - 5, y), _label(tick), fill="black", font=_font(7), anchor="rm")
+        draw.text((left - 5, y), tick_label(tick), fill="black", font=font(7), anchor="rm")
 
 
 def _y_label(image: Image.Image, bottom: int) -> None:
-    font = _font(8)
-    text = "documents"
-    width = int(font.getlength(text)) + 2
-    strip = Image.new("RGBA", (width, 12), (255, 255, 255, 0))
-    ImageDraw.Draw(strip).text((1, 0), text, fill="black", font=font)
-    rotated = strip.rotate(90, expand=True)
-    image.paste(rotated, (2, int((TOP + HEIGHT - bottom) / 2 - width / 2)), rotated)
+    turned = turned_text("documents", 8, 90)
+    image.paste(turned, (2, int((TOP + HEIGHT - bottom - turned.height) / 2)), turned)
 
 
 def _x_ticks(draw: ImageDraw.ImageDraw, plot: _Plot, low: float, high: float) -> None:
@@ -116,25 +74,19 @@ def _x_ticks(draw: ImageDraw.ImageDraw, plot: _Plot, low: float, high: float) ->
         x = plot.x(tick)
         if plot.box[0] - 0.5 <= x <= plot.box[2] + 0.5:
             draw.line((x, bottom, x, bottom + 3), fill="black")
-            draw.text((x, bottom + 4), _label(tick), fill="black", font=_font(7), anchor="mt")
+            draw.text((x, bottom + 4), tick_label(tick), fill="black", font=font(7), anchor="mt")
 
 
 def _legend(draw: ImageDraw.ImageDraw, plot: _Plot, entries: list[tuple[str, str, bool]]) -> None:
     """Entries ``(label, colour, filled)`` stacked at the plot's top right."""
     _, top, right, _ = plot.box
-    font = _font(7)
-    width = max(int(font.getlength(label)) for label, _, _ in entries) + 20
+    face = font(7)
+    width = max(int(face.getlength(label)) for label, _, _ in entries) + 20
     for row, (label, color, filled) in enumerate(entries):
         y = top + 5 + row * 10
         x = right - width - 4
         draw.rectangle((x, y, x + 11, y + 6), fill=color if filled else None, outline=color)
-        draw.text((x + 15, y + 3), label, fill="black", font=font, anchor="lm")
-
-
-def _png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+        draw.text((x + 15, y + 3), label, fill="black", font=face, anchor="lm")
 
 
 def categories_png(title: str, counts: list[tuple[str, int]]) -> bytes:
@@ -147,16 +99,12 @@ def categories_png(title: str, counts: list[tuple[str, int]]) -> bytes:
         draw.rectangle((plot.x(position - 0.4), plot.y(value), plot.x(position + 0.4),
                         plot.y(0)), fill=COLORS[0])  # fmt: skip
     _frame(draw, plot, title)
-    font = _font(7)
     for position, (label, _) in enumerate(counts):
-        text = str(label)[:10]
-        strip = Image.new("RGBA", (int(font.getlength(text)) + 2, 10), (255, 255, 255, 0))
-        ImageDraw.Draw(strip).text((1, 1), text, fill="black", font=font)
-        turned = strip.rotate(60, expand=True, resample=Image.Resampling.BICUBIC)
+        turned = turned_text(str(label)[:10], 7, 60)
         x = plot.x(position)
         image.paste(turned, (int(x - turned.width + 4), plot.box[3] + 2), turned)
     _y_label(image, bottom)
-    return _png(image)
+    return to_png(image)
 
 
 def numeric_png(
@@ -215,7 +163,7 @@ def numeric_png(
     if len(entries) > 1:
         _legend(draw, plot, entries)
     _y_label(image, bottom)
-    return _png(image)
+    return to_png(image)
 
 
 def _reference_heights(
