@@ -151,6 +151,8 @@ def numeric_png(
     _, top, _, plot_bottom = plot.box
     for threshold in marks:
         x = plot.x(threshold)
+        if not plot.box[0] <= x <= plot.box[2]:
+            continue  # not on a log axis (a threshold at or below zero)
         for y in range(top, plot_bottom, 6):
             draw.line((x, y, x, min(y + 3, plot_bottom)), fill=THRESHOLD_COLOR, width=1)
     _frame(draw, plot, title)
