@@ -16,13 +16,16 @@ MinHash over word 5-grams, 16 bands of 8 rows. datatrove runs as its own pipelin
 ``gristmill run`` on its embedded Dask cluster.
 
 Measured per run, from the operating system: CPU time (user + system) of the command and
-every process it started and reaped (``os.wait4``), wall time and the largest resident set
-of any of those processes. ``--runs`` paired runs alternate the two sides.
+every process it started and reaped (``os.wait4``), wall time, and the peak resident sets
+(``VmHWM``) of the command's own process (gristmill's client: scheduler, resolve, report)
+and of its descendants (the Dask workers), apart. ``--runs`` paired runs alternate the two
+sides.
 
     python bench/e2e.py [--mb 200] [--runs 3] [--workers 2]
 
 Ends with ``RESULT cpu_ratio_vs_datatrove=… mb_per_s_per_core=… scaling_2w=…
-startup_cpu_s=… worker_peak_rss_mib=… docs_out_gristmill=… docs_out_datatrove=…``.
+startup_cpu_s=… worker_peak_rss_mib=… client_peak_rss_mib=… docs_out_gristmill=…
+docs_out_datatrove=…``.
 """
 
 from __future__ import annotations
@@ -293,23 +296,66 @@ print(json.dumps({"docs_out": docs}))
 """
 
 
+#: The probe: runs the command in a new session, and every 0.2 s reads the peak resident
+#: set (``VmHWM``, a high-water mark, so sampling misses no peak) of the command's process
+#: (the client: scheduler, resolve, report) and of each of its descendants (the Dask
+#: workers; also multiprocessing's resource tracker, a few MiB).
+PROBE = r"""
+import json, os, resource, signal, subprocess, sys, tempfile, time
+
+def peak_mib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+def descendants(root):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+t = time.perf_counter()
+p = subprocess.Popen(sys.argv[1:], stdout=out, stderr=err, start_new_session=True)
+client_peak, worker_peaks = 0.0, {}
+while p.poll() is None:
+    client_peak = max(client_peak, peak_mib(p.pid))
+    for pid in descendants(p.pid):
+        worker_peaks[pid] = max(worker_peaks.get(pid, 0.0), peak_mib(pid))
+    time.sleep(0.2)
+rc = p.returncode
+try: os.killpg(p.pid, signal.SIGKILL)  # orphans of a failed run must not linger
+except ProcessLookupError: pass
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+out.seek(0); err.seek(0)
+print(json.dumps({"rc": rc, "cpu_s": u.ru_utime + u.ru_stime, "wall_s": time.perf_counter() - t,
+    "maxrss_mib": u.ru_maxrss / 1024, "client_peak_rss_mib": client_peak,
+    "worker_peak_rss_mib": max(worker_peaks.values(), default=0.0),
+    "out": out.read().decode()[-4000:], "err": err.read().decode()[-3000:]}))
+"""
+
+
 def run_side(command: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     """CPU of the command and all its descendants: the difference of RUSAGE_CHILDREN around
-    it, measured in a fresh child so nothing else of this process counts."""
-    probe = [sys.executable, "-c", (
-        "import os,sys,json,resource,signal,subprocess,tempfile,time\n"
-        "out,err=tempfile.TemporaryFile(),tempfile.TemporaryFile()\n"
-        "t=time.perf_counter()\n"
-        "p=subprocess.Popen(sys.argv[1:],stdout=out,stderr=err,start_new_session=True)\n"
-        "rc=p.wait()\n"
-        "try: os.killpg(p.pid,signal.SIGKILL)\n"  # orphans of a failed run must not linger
-        "except ProcessLookupError: pass\n"
-        "u=resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-        "out.seek(0);err.seek(0)\n"
-        "print(json.dumps({'rc':rc,'cpu_s':u.ru_utime+u.ru_stime,"
-        "'wall_s':time.perf_counter()-t,'maxrss_mib':u.ru_maxrss/1024,"
-        "'out':out.read().decode()[-4000:],'err':err.read().decode()[-3000:]}))"
-    ), *command]  # fmt: skip
+    it, measured in a fresh child so nothing else of this process counts; and the peak
+    resident sets of the command's own process and of its descendants, apart (Linux)."""
+    probe = [sys.executable, "-c", PROBE, *command]
     result = subprocess.run(probe, capture_output=True, text=True, env={**os.environ, **(env or {})})
     record = json.loads(result.stdout.strip().splitlines()[-1])
     if record["rc"]:
@@ -354,7 +400,8 @@ def main() -> int:
         record["docs_out"] = run_json["sources"]["web"]["docs_out"]
         gristmill_runs.append(record)
         print(f"gristmill run {run}: cpu {record['cpu_s']:.1f} s, wall {record['wall_s']:.1f} s, "
-              f"peak rss {record['maxrss_mib']:.0f} MiB, docs out {record['docs_out']}")  # fmt: skip
+              f"peak rss: client {record['client_peak_rss_mib']:.0f} MiB, workers "
+              f"{record['worker_peak_rss_mib']:.0f} MiB, docs out {record['docs_out']}")  # fmt: skip
         if not args.skip_datatrove:
             out = scratch / f"out-d{run}"
             command = [sys.executable, "-c", DATATROVE_SCRIPT, str(workload), str(out),
@@ -379,7 +426,8 @@ def main() -> int:
     print(
         f"RESULT cpu_ratio_vs_datatrove={d_cpu / g_cpu:.2f} mb_per_s_per_core={mb / g_cpu:.2f} "
         f"scaling_2w={one['wall_s'] / g_wall:.2f} startup_cpu_s={startup['cpu_s']:.2f} "
-        f"worker_peak_rss_mib={max(r['maxrss_mib'] for r in gristmill_runs):.0f} "
+        f"worker_peak_rss_mib={max(r['worker_peak_rss_mib'] for r in gristmill_runs):.0f} "
+        f"client_peak_rss_mib={max(r['client_peak_rss_mib'] for r in gristmill_runs):.0f} "
         f"docs_out_gristmill={gristmill_runs[-1]['docs_out']} "
         f"docs_out_datatrove={datatrove_runs[-1]['docs_out'] if datatrove_runs else 'n/a'}"
     )

@@ -29,7 +29,7 @@ DOC_COLUMNS = tuple(DOC_SCHEMA.names)
 
 #: Default batch bounds: a reader flushes a batch at whichever it reaches first.
 DEFAULT_BATCH_DOCS = 1024
-DEFAULT_BATCH_BYTES = 16 * 1024 * 1024
+DEFAULT_BATCH_BYTES = 1024 * 1024
 
 
 def document_id(source: str, shard: str, ordinal: int) -> str:

@@ -437,7 +437,7 @@ def test_filters_on_a_real_crawl_sample(shared_data, golden):
     from gristmill.io.base import ReaderCounts
     from gristmill.io.jsonl import JsonlReader
 
-    reader = JsonlReader(batch_docs=300)
+    reader = JsonlReader(batch_docs=300, batch_bytes=64 * 2**20)  # all 300 in one batch
     path = (
         shared_data
         / "web"

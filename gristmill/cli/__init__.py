@@ -60,6 +60,18 @@ def _cluster_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--scheduler-file", metavar="FILE", help="attach through a Dask scheduler file"
     )
+    dashboard = group.add_mutually_exclusive_group()
+    dashboard.add_argument(
+        "--dashboard",
+        dest="dashboard",
+        action="store_true",
+        default=None,
+        help="serve the Dask dashboard of the embedded cluster and print its link (default: "
+        "only when stderr is a terminal, as it costs bokeh's start-up)",
+    )
+    dashboard.add_argument(
+        "--no-dashboard", dest="dashboard", action="store_false", help="serve no dashboard"
+    )
     resume = parser.add_mutually_exclusive_group()
     resume.add_argument(
         "--resume",
@@ -220,6 +232,20 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def wants_dashboard(requested: bool | None) -> bool:
+    """``--dashboard`` / ``--no-dashboard``, else a dashboard only for someone watching a
+    terminal: a batch run's log gains nothing from it but bokeh's start-up cost."""
+    return requested if requested is not None else console.is_terminal
+
+
+def _dashboard_link(client) -> str | None:
+    """The cluster's dashboard link; None when it serves none."""
+    try:
+        return client.dashboard_link or None
+    except (KeyError, TypeError):  # an attached scheduler without a dashboard
+        return None
+
+
 def _run(config_path: str, args: argparse.Namespace, output: str | None = None) -> int:
     from gristmill.pipelines.config import load_config, with_dedup_index
     from gristmill.pipelines.output_folder import claimed_output
@@ -243,15 +269,18 @@ def _run(config_path: str, args: argparse.Namespace, output: str | None = None) 
         warning = oversubscription_warning(workers, origin, cores)
         if warning:
             console.print(f"[yellow]warning:[/] {warning}")
+    dashboard = wants_dashboard(args.dashboard)
     # the output folder is claimed (locked, checked, emptied for --fresh) before a cluster
     # is started, so a busy or foreign folder is refused at once
     with (
         claimed_output(config.output, fresh=not args.resume) as foreign,
-        dask_client(workers, args.scheduler, args.scheduler_file) as client,
+        dask_client(workers, args.scheduler, args.scheduler_file, dashboard) as client,
     ):
         if foreign and not args.resume:
             console.print(f"--fresh left alone what gristmill did not write: {', '.join(foreign)}")
-        console.print(f"Dask dashboard: {client.dashboard_link}")
+        link = _dashboard_link(client) if dashboard else None
+        if link:
+            console.print(f"Dask dashboard: {link}")
         with Progress(
             TextColumn("[bold]phase {task.fields[phase]}[/]"),
             BarColumn(),

@@ -5,16 +5,6 @@ from __future__ import annotations
 import argparse
 
 from rich.console import Console
-from rich.markdown import Markdown
-from rich.table import Table
-
-from gristmill.pipelines.step_reference import (
-    find_doc,
-    first_paragraph,
-    format_docs,
-    render_markdown,
-    step_docs,
-)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -31,6 +21,18 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def show_steps(args: argparse.Namespace) -> int:
+    # imported here: every other command (``run`` included) parses its arguments without them
+    from rich.markdown import Markdown
+    from rich.table import Table
+
+    from gristmill.pipelines.step_reference import (
+        find_doc,
+        first_paragraph,
+        format_docs,
+        render_markdown,
+        step_docs,
+    )
+
     console = Console()
     if args.name:
         try:

@@ -31,6 +31,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gristmill import scripts
+from gristmill.dedupe.table_cache import cached_arrays
 from gristmill.scripts import NON_SPACED_RANGES
 
 #: Removed from words: Unicode punctuation (P*) and symbols (S*), as RE2 classes.
@@ -149,7 +151,21 @@ def code_point_table(
     """Per code point below :data:`TABLE_LIMIT`: its class (``SPACE``, ``DROP``, ``KEEP``,
     ``SOLO`` or ``COMPLEX``), and the UTF-8 bytes of a kept or solo character, as
     ``bytes[offsets[c] : offsets[c + 1]]``. ASCII entries are unused (see
-    :func:`byte_tables`)."""
+    :func:`byte_tables`). Built once per environment and then loaded from disk
+    (:mod:`gristmill.dedupe.table_cache`)."""
+    kinds, offsets, data = cached_arrays(
+        "code_point_table",
+        [__file__, scripts.__file__],
+        lambda: _build_code_point_table(unicode_form, zero_digits),
+        unicode_form,
+        zero_digits,
+    )
+    return kinds, offsets, data
+
+
+def _build_code_point_table(
+    unicode_form: str | None, zero_digits: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     composing = _composing()
     candidates = [
         code

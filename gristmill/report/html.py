@@ -12,7 +12,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from gristmill.report.charts import funnel_chart, mixture_chart, reasons_chart, signal_chart
+from gristmill.report.bar_charts import funnel_chart, reasons_chart
+from gristmill.report.signal_charts import signal_chart
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2em auto;max-width:1200px;color:#222;padding:0 1em}
@@ -312,6 +313,8 @@ def _mixture_body(mixture: dict[str, Any] | None, charts: dict[str, bytes]) -> s
         return "<p>No mixture stage in this run.</p>"
     parts = []
     weights, realised = mixture_shares(mixture)
+    from gristmill.report.charts import mixture_chart  # matplotlib: only for a mixture
+
     png = mixture_chart(weights, realised)
     if png is not None:
         charts["mixture.png"] = png
