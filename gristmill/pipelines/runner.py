@@ -106,9 +106,12 @@ def dask_client(
     workers: int | None = None,
     scheduler: str | None = None,
     scheduler_file: str | None = None,
+    memory_limit: str | int | None = None,
 ):
     """Attach to an existing cluster, or start (and later close) an embedded LocalCluster
-    of processes with one thread each (dashboard on a free port)."""
+    of processes with one thread each (dashboard on a free port). ``memory_limit`` is each
+    embedded worker's (Dask's ``--memory-limit``: it spills to disk past 60% of it, pauses
+    at 80%); by default Dask's ``auto``, the machine's memory shared among the workers."""
     if scheduler or scheduler_file:
         client = Client(address=scheduler, scheduler_file=scheduler_file)
         try:
@@ -123,6 +126,7 @@ def dask_client(
             processes=True,
             dashboard_address=":0",
             host="127.0.0.1",
+            memory_limit="auto" if memory_limit is None else memory_limit,
         )
     client = Client(cluster)
     try:
