@@ -61,6 +61,11 @@ from gristmill.pipelines.config import load_config  # noqa: E402
 from gristmill.pipelines.plan import resolution_dir  # noqa: E402
 
 
+def client_cpu_seconds() -> float:
+    """User + sys CPU seconds of this process (the client, and the embedded scheduler)."""
+    return sum(psutil.Process().cpu_times()[:2])
+
+
 def tree_cpu_seconds() -> float:
     """User + sys CPU seconds of this process and all its live descendants."""
     me = psutil.Process()
@@ -106,6 +111,59 @@ class PeakMemory:
         self._thread.join()
 
 
+#: The MinHash resolve's own task functions, timed in CPU on the workers.
+RESOLVE_FUNCTIONS = ("_band_rows", "_partition_edges", "_with_centre_signatures", "_verified",
+                     "_with_documents", "_drops_of_components")  # fmt: skip
+
+
+def _thread_cpu_timed(name: str, function):
+    """``function``, adding the CPU time of its thread to the running worker's tally."""
+
+    def timed(*args, **kwargs):
+        started = time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            from distributed import get_worker
+
+            tally = get_worker().__dict__.setdefault("_bench_cpu", defaultdict(float))
+            tally[name] += time.thread_time() - started
+
+    return timed
+
+
+@contextlib.contextmanager
+def function_cpu(client):
+    """Yields a dict filled, on exit, with the workers' CPU seconds per resolve function and
+    their total CPU (so the rest is Dask's: shuffles, serialisation, communication)."""
+    originals = {name: getattr(near_duplicates, name) for name in RESOLVE_FUNCTIONS}
+    for name, function in originals.items():
+        setattr(near_duplicates, name, _thread_cpu_timed(name, function))
+
+    def worker_cpu(dask_worker=None) -> float:
+        return sum(psutil.Process().cpu_times()[:2])
+
+    def tallies(dask_worker=None) -> dict:
+        return dict(dask_worker.__dict__.pop("_bench_cpu", {}))
+
+    found: dict[str, float] = {}
+    before = sum(client.run(worker_cpu).values())
+    client.run(tallies)
+    try:
+        yield found
+    finally:
+        for name, function in originals.items():
+            setattr(near_duplicates, name, function)
+        total = sum(client.run(worker_cpu).values()) - before
+        for tally in client.run(tallies).values():
+            for name, seconds in tally.items():
+                found[name] = found.get(name, 0.0) + seconds
+        found["dask_rest"] = total - sum(found.values())
+        found["workers_total"] = total
+        for name in list(found):
+            found[name] = round(found[name], 2)
+
+
 class PhaseMeter:
     """Wraps the runner's phase and resolve functions to time each (CPU and wall), and the
     MinHash resolve's tasks by kind and its client-side connected components."""
@@ -113,16 +171,18 @@ class PhaseMeter:
     def __init__(self) -> None:
         self.phases: list[dict] = []
         self.tasks: dict[str, float] = {}
+        self.functions: dict[str, float] = {}
         self.components_cpu = 0.0
         self._originals: dict = {}
 
     def _timed(self, name: str, function, *args, **kwargs):
-        cpu, wall = tree_cpu_seconds(), time.perf_counter()
+        cpu, wall, client = tree_cpu_seconds(), time.perf_counter(), client_cpu_seconds()
         result = function(*args, **kwargs)
         self.phases.append(
             {
                 "phase": name,
                 "cpu_s": round(tree_cpu_seconds() - cpu, 2),
+                "client_cpu_s": round(client_cpu_seconds() - client, 2),
                 "wall_s": round(time.perf_counter() - wall, 2),
             }
         )
@@ -141,10 +201,11 @@ class PhaseMeter:
             if step_id != "minhash":
                 return self._timed(f"resolve_{step_id}", resolve, config, plan, shards,
                                    step_id, records, client)  # fmt: skip
-            with get_task_stream(client) as stream:
+            with get_task_stream(client) as stream, function_cpu(client) as functions:
                 result = self._timed(f"resolve_{step_id}", resolve, config, plan, shards,
                                      step_id, records, client)  # fmt: skip
             self.tasks = task_seconds(stream.data)
+            self.functions = functions
             return result
 
         def timed_components(left, right):
@@ -294,7 +355,8 @@ def run_size(args, documents: int) -> dict:
         "wall_s": round(wall, 1),
         "phases": meter.phases,
         "minhash_resolve_cpu_s": resolve["cpu_s"],
-        "minhash_tasks_s": meter.tasks,
+        "minhash_worker_cpu_s": meter.functions,
+        "minhash_tasks_wall_s": meter.tasks,
         "components_client_cpu_s": round(meter.components_cpu, 2),
         "duplicate_edges": minhash["duplicate_edges"],
         "edges_per_document": round(minhash["duplicate_edges"] / documents, 4),
@@ -305,8 +367,58 @@ def run_size(args, documents: int) -> dict:
         **quality,
     }
     print(json.dumps(result), flush=True)
+    with (cache / "results.jsonl").open("a") as handle:
+        handle.write(json.dumps(result) + "\n")
     if not args.keep_output:
         shutil.rmtree(out, ignore_errors=True)
+    return result
+
+
+def resolve_only(args, documents: int) -> dict:
+    """The MinHash resolve alone, on the signature files a ``--keep-output`` run left, with
+    the shuffle method forced by ``--shuffle`` (to compare them at the same size)."""
+    from gristmill.dedupe.minhash import MinHashDedup
+    from gristmill.pipelines.plan import global_dir
+
+    cache = Path(args.cache)
+    config = load_config(cache / f"pipeline-{documents}.yaml")
+    paths = sorted(str(p) for p in (Path(global_dir(config, "minhash")) / "signatures").rglob(
+        "*.parquet"))  # fmt: skip
+    target = cache / f"resolve-{documents}"
+    import dask
+
+    with dask.config.set({"temporary-directory": str(cache / "spill")}), runner.dask_client(
+        workers=args.workers, memory_limit=args.memory_limit
+    ) as client:
+        client.run(lambda: None)
+        if args.shuffle != "auto":
+            near_duplicates.P2P_SHUFFLE_DOCUMENTS = 0 if args.shuffle == "p2p" else 2**62
+        with PeakMemory() as memory, PhaseMeter() as meter, get_task_stream(
+            client
+        ) as stream, function_cpu(client) as functions:
+            shutil.rmtree(target, ignore_errors=True)
+            target.mkdir(parents=True)
+            cpu, wall, client = tree_cpu_seconds(), time.perf_counter(), client_cpu_seconds()
+            summary = MinHashDedup().resolve(paths, str(target))
+            cpu, wall = tree_cpu_seconds() - cpu, time.perf_counter() - wall
+            client = client_cpu_seconds() - client
+    result = {
+        "documents": documents,
+        "shuffle": args.shuffle,
+        "resolve_cpu_s": round(cpu, 2),
+        "resolve_wall_s": round(wall, 2),
+        "resolve_client_cpu_s": round(client, 2),
+        "worker_cpu_s": functions,
+        "tasks_wall_s": task_seconds(stream.data),
+        "components_client_cpu_s": round(meter.components_cpu, 2),
+        "duplicate_edges": summary["duplicate_edges"],
+        "dropped": summary["dropped"],
+        "client_peak_rss_mib": round(memory.client / 2**20),
+        "worker_peak_rss_mib": round(memory.worker / 2**20),
+    }
+    print(json.dumps(result), flush=True)
+    with (cache / "results.jsonl").open("a") as handle:
+        handle.write(json.dumps({"resolve_only": True, **result}) + "\n")
     return result
 
 
@@ -321,6 +433,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="force the MinHash resolve's shuffle method")  # fmt: skip
     parser.add_argument("--cache", default="/tmp/gristmill-scale")
     parser.add_argument("--keep-output", action="store_true")
+    parser.add_argument("--resolve-only", action="store_true",
+                        help="only the MinHash resolve, on a --keep-output run's signatures")
     parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     sizes = [args.docs] if args.docs else [int(s) for s in args.sizes.split(",")]
@@ -329,6 +443,10 @@ def main(argv: list[str] | None = None) -> int:
                      args.docs_per_shard)  # fmt: skip
         return 0
     os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "65536")
+    if args.resolve_only:
+        for size in sizes:
+            resolve_only(args, size)
+        return 0
     results = [run_size(args, size) for size in sizes]
     largest = results[-1]
     growth = float("nan")
