@@ -38,9 +38,10 @@ def write_drop_list(drops: Any, resolution_dir: str) -> Any:
     list. The rows are shuffled on their shard first, so that each shard's rows are in one
     partition: the dataset then holds one file per shard, not one per (partition, shard)
     pair — a number that grows with the square of the corpus (partitions and shards both
-    grow with it)."""
+    grow with it). Drop rows are few (one per duplicate), so the task-based shuffle moves
+    them: the peer-to-peer one's fixed start-up would cost more than the move."""
     if drops.npartitions > 1:
-        drops = drops.shuffle(on="shard")
+        drops = drops.shuffle(on="shard", shuffle_method="tasks")
     return drops.to_parquet(
         posixpath.join(resolution_dir, DROP_LIST_DIR),
         storage_options=options_for(resolution_dir),
