@@ -422,14 +422,17 @@ def _run_phases(
     shuffle = {"dataframe.shuffle.method": "tasks" if documents < P2P_SHUFFLE_DOCUMENTS else "p2p"}
     with dask.config.set(shuffle):
         gathered = edges.compute()
-    nodes, labels = connected_components(
-        gathered["centre"].to_numpy(dtype=np.int64), gathered["member"].to_numpy(dtype=np.int64)
-    )
+    edge_count = len(gathered)
+    centre_nodes = gathered["centre"].to_numpy(dtype=np.int64)
+    member_nodes = gathered["member"].to_numpy(dtype=np.int64)
+    del gathered  # the client's one big step: hold the edges no longer than needed
+    nodes, labels = connected_components(centre_nodes, member_nodes)
+    del centre_nodes, member_nodes
     summary: dict[str, Any] = {
         "documents": int(documents),
         "index_parts": len(index_parts),
         "partitions": 1 << bits,
-        "duplicate_edges": int(len(gathered)),
+        "duplicate_edges": int(edge_count),
         "components": int(labels.max() + 1) if len(labels) else 0,
         "cluster_sizes": cluster_size_counts(labels),
         "dropped": 0,
