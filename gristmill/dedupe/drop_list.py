@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 import posixpath
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from gristmill.steps import StepResult, shard_bucket, split_by_reasons
-from gristmill.storage import url_to_fs
+from gristmill.storage import options_for, url_to_fs
 
 DROP_LIST_DIR = "drops"
 
@@ -30,6 +31,24 @@ class Drop:
     duplicate_of: str
     reason: str
     cluster_size: int | None = None
+
+
+def write_drop_list(drops: Any, resolution_dir: str) -> Any:
+    """The delayed write of ``drops`` (a dask dataframe with a ``shard`` column) as the drop
+    list. The rows are shuffled on their shard first, so that each shard's rows are in one
+    partition: the dataset then holds one file per shard, not one per (partition, shard)
+    pair — a number that grows with the square of the corpus (partitions and shards both
+    grow with it). Drop rows are few (one per duplicate), so the task-based shuffle moves
+    them: the peer-to-peer one's fixed start-up would cost more than the move."""
+    if drops.npartitions > 1:
+        drops = drops.shuffle(on="shard", shuffle_method="tasks")
+    return drops.to_parquet(
+        posixpath.join(resolution_dir, DROP_LIST_DIR),
+        storage_options=options_for(resolution_dir),
+        partition_on=["shard"],
+        write_index=False,
+        compute=False,
+    )
 
 
 def load_drop_table(resolution_dir: str, bucket: str, bucket_is_hashed: bool = False) -> dict:

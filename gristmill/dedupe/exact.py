@@ -32,10 +32,9 @@ from gristmill.dedupe.dedup_index import (
     read_key_range,
     write_parquet,
 )
-from gristmill.dedupe.drop_list import DROP_LIST_DIR, Drop, apply_drops, load_drops
+from gristmill.dedupe.drop_list import Drop, apply_drops, load_drops, write_drop_list
 from gristmill.dedupe.signature_files import read_columns, row_count
 from gristmill.steps import GlobalStep, StepResult
-from gristmill.storage import options_for
 
 _WHITESPACE = re.compile(r"\s+")
 _PUNCTUATION = re.compile(r"[^\w\s]")
@@ -115,14 +114,7 @@ class ExactDedup(GlobalStep):
             shuffle = {"dataframe.shuffle.method": "tasks" if rows < 1_000_000 else "p2p"}
             with dask.config.set(shuffle):
                 _, reasons = dask.compute(
-                    drops.to_parquet(
-                        posixpath.join(resolution_dir, DROP_LIST_DIR),
-                        storage_options=options_for(resolution_dir),
-                        partition_on=["shard"],
-                        write_index=False,
-                        compute=False,
-                    ),
-                    drops["reason"].value_counts(),
+                    write_drop_list(drops, resolution_dir), drops["reason"].value_counts()
                 )
         except BaseException:
             if index is not None and staging is not None:

@@ -45,7 +45,7 @@ from gristmill.dedupe.dedup_index import (
     read_key_range,
     write_parquet,
 )
-from gristmill.dedupe.drop_list import DROP_LIST_DIR, load_drop_table
+from gristmill.dedupe.drop_list import load_drop_table, write_drop_list
 from gristmill.dedupe.lsh import star_edges
 from gristmill.dedupe.signature_files import (
     ROW_BITS,
@@ -57,7 +57,6 @@ from gristmill.dedupe.signature_files import (
     row_count,
     rows_of,
 )
-from gristmill.storage import options_for
 
 #: Bucket rows per partition of the shuffle (about 30 MB of pandas each).
 ROWS_PER_PARTITION = 1_000_000
@@ -108,9 +107,12 @@ _DROP_META = pd.DataFrame(
 )
 
 
-#: From this many documents on, the edges are shuffled peer to peer (bounded memory) rather
-#: than by the task-based shuffle (faster to start).
-P2P_SHUFFLE_DOCUMENTS = 200_000
+#: From this many documents on, the resolve's shuffles are peer to peer (disk-backed, so a
+#: worker's memory stays bounded) rather than task-based (no per-shuffle start-up, less
+#: CPU). Measured by ``bench/scale.py`` (2 workers, 2.5 GiB limit): the task-based resolve
+#: took 16% less CPU at 250k documents and 21% less at 1M, for a higher worker peak at 1M
+#: (835 against 632 MiB) — so tasks up to 1M, as ``exact_dedup`` does (docs/scale.md).
+P2P_SHUFFLE_DOCUMENTS = 1_000_000
 
 
 def partition_bits(band_rows: int) -> int:
@@ -420,14 +422,17 @@ def _run_phases(
     shuffle = {"dataframe.shuffle.method": "tasks" if documents < P2P_SHUFFLE_DOCUMENTS else "p2p"}
     with dask.config.set(shuffle):
         gathered = edges.compute()
-    nodes, labels = connected_components(
-        gathered["centre"].to_numpy(dtype=np.int64), gathered["member"].to_numpy(dtype=np.int64)
-    )
+    edge_count = len(gathered)
+    centre_nodes = gathered["centre"].to_numpy(dtype=np.int64)
+    member_nodes = gathered["member"].to_numpy(dtype=np.int64)
+    del gathered  # the client's one big step: hold the edges no longer than needed
+    nodes, labels = connected_components(centre_nodes, member_nodes)
+    del centre_nodes, member_nodes
     summary: dict[str, Any] = {
         "documents": int(documents),
         "index_parts": len(index_parts),
         "partitions": 1 << bits,
-        "duplicate_edges": int(len(gathered)),
+        "duplicate_edges": int(edge_count),
         "components": int(labels.max() + 1) if len(labels) else 0,
         "cluster_sizes": cluster_size_counts(labels),
         "dropped": 0,
@@ -446,14 +451,7 @@ def _run_phases(
         )
         with dask.config.set(shuffle):
             _, reasons = dask.compute(
-                drops.to_parquet(
-                    posixpath.join(resolution_dir, DROP_LIST_DIR),
-                    storage_options=options_for(resolution_dir),
-                    partition_on=["shard"],
-                    write_index=False,
-                    compute=False,
-                ),
-                drops["reason"].value_counts(),
+                write_drop_list(drops, resolution_dir), drops["reason"].value_counts()
             )
         counts = {str(k): int(v) for k, v in reasons.items()}
         summary["dropped"] = sum(counts.values())

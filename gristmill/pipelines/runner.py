@@ -108,13 +108,16 @@ def dask_client(
     scheduler: str | None = None,
     scheduler_file: str | None = None,
     dashboard: bool = True,
+    memory_limit: str | int | None = None,
 ):
     """Attach to an existing cluster, or start (and later close) an embedded LocalCluster
     of processes with one thread each. With ``dashboard``, the Dask dashboard on a free
     port (starting it imports bokeh, about 0.4 CPU s) and the workers' statistical
     profiler that feeds its profile page; without, no profiler either: it sampled every
     worker's stack every 10 ms, about 10% of the workers' CPU on the e2e bench, and its
-    history added about 15 MiB to each worker."""
+    history added about 15 MiB to each worker. ``memory_limit`` is each embedded worker's
+    (Dask's ``--memory-limit``: it spills to disk past 60% of it, pauses at 80%); by
+    default Dask's ``auto``, the machine's memory shared among the workers."""
     if scheduler or scheduler_file:
         client = Client(address=scheduler, scheduler_file=scheduler_file)
         try:
@@ -131,6 +134,7 @@ def dask_client(
             dashboard_address=":0",  # without bokeh: Dask's status routes on a free port
             scheduler_kwargs={"dashboard": dashboard},
             host="127.0.0.1",
+            memory_limit="auto" if memory_limit is None else memory_limit,
         )
     client = Client(cluster)
     try:
