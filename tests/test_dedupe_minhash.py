@@ -16,6 +16,7 @@ import pytest
 from datasketch import MinHash
 
 from gristmill.cli import main
+from gristmill.dedupe import near_duplicates
 from gristmill.dedupe.components import connected_components
 from gristmill.dedupe.lsh import band_keys, candidate_probability, star_edges
 from gristmill.dedupe.minhash import MinHashDedup
@@ -549,3 +550,29 @@ def test_report_shows_duplicate_pairs_side_by_side(tmp_path, client):
     for sample in samples:
         assert sample["duplicate_of_text"] == kept[sample["duplicate_of"]][:600]
     assert "class='pair'" in page
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_one_task_resolve_equals_the_partitioned_one(tmp_path, client, monkeypatch, verify):
+    """A small run is resolved in one task (bucket rows fit one partition); forcing many
+    partitions (and so the dask.dataframe shuffles) must give the same decisions."""
+    write_sources(tmp_path / "in", property_documents(seed=5), shards=3)
+    step = None if verify else {"verify_min_jaccard": None}
+    summaries, results = [], []
+    for name, rows in (("one", near_duplicates.ROWS_PER_PARTITION), ("many", 40)):
+        monkeypatch.setattr(near_duplicates, "ROWS_PER_PARTITION", rows)
+        data = minhash_config(tmp_path / "in", tmp_path / name, step=step)
+        run = run_pipeline(load_config(write_config(tmp_path / f"{name}.yaml", data)), client)
+        summaries.append(dict(run["global_steps"]["minhash"]))
+        results.append(outcome(tmp_path / name))
+    assert summaries[0]["partitions"] == 1 and summaries[1]["partitions"] > 8
+    # without verification, the same pair found in two partitions' buckets counts twice
+    ignored = {"partitions", "wall_s", "cpu_s", "started"} | (
+        set() if verify else {"duplicate_edges"}
+    )
+    assert {k: v for k, v in summaries[0].items() if k not in ignored} == {
+        k: v for k, v in summaries[1].items() if k not in ignored
+    }
+    assert summaries[0]["dropped"] > 10
+    assert results[0] == results[1]
+    check_invariants(results[0])

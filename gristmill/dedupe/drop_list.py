@@ -15,8 +15,10 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from gristmill.steps import StepResult, shard_bucket, split_by_reasons
 from gristmill.storage import options_for, url_to_fs
@@ -48,6 +50,20 @@ def write_drop_list(drops: Any, resolution_dir: str) -> Any:
         partition_on=["shard"],
         write_index=False,
         compute=False,
+    )
+
+
+def write_drop_table(drops: pd.DataFrame, resolution_dir: str) -> None:
+    """Write ``drops`` (a pandas frame with a ``shard`` column) as the drop list, in the
+    layout of :func:`write_drop_list`: one ``shard=<bucket>`` folder of Parquet per shard."""
+    fs, root = url_to_fs(resolution_dir)
+    table = pa.Table.from_pandas(drops, preserve_index=False)
+    pq.write_to_dataset(
+        table,
+        posixpath.join(root, DROP_LIST_DIR),
+        partition_cols=["shard"],
+        filesystem=fs,
+        basename_template="part-{i}.parquet",
     )
 
 

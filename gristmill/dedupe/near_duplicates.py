@@ -21,6 +21,12 @@ dedup of datatrove and NeMo Curator but on CPU Dask collections:
 
 No step holds all documents, signatures or bucket rows in one process: the client holds
 the duplicate edges, each task one partition of bucket rows or one group of files.
+
+A run whose bucket rows fit one partition (at most :data:`ROWS_PER_PARTITION`: 62,500
+documents at 16 bands) and has no dataset index is resolved by the same functions in one
+task instead (:func:`_resolve_in_one_task`): with one partition, the collections add
+nothing but ``dask.dataframe`` (about 0.7 CPU s to import, in the client and a worker)
+and the shuffles' start-up.
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from gristmill.dedupe.dedup_index import (
     read_key_range,
     write_parquet,
 )
-from gristmill.dedupe.drop_list import load_drop_table, write_drop_list
+from gristmill.dedupe.drop_list import load_drop_table, write_drop_list, write_drop_table
 from gristmill.dedupe.lsh import star_edges
 from gristmill.dedupe.signature_files import (
     ROW_BITS,
@@ -389,6 +395,12 @@ def _run_phases(
 ) -> dict[str, Any]:
     """The four phases, then the index part (see :func:`resolve_near_duplicates`)."""
     import dask
+
+    if bits == 0 and not index_parts and staging is None:
+        resolved = dask.delayed(_resolve_in_one_task, pure=False)(
+            settings, run_files, bits, resolution_dir
+        )
+        return dask.compute(resolved)[0] | {"documents": int(documents), "partitions": 1 << bits}
     import dask.dataframe as dd
 
     bucket_rows = dd.from_map(_band_rows, run_files, bits=bits, meta=_BAND_META)
@@ -473,4 +485,48 @@ def _run_phases(
         write_parquet(pa.table({"doc": redundant_nodes}), posixpath.join(staging, REDUNDANT_FILE))
         index.publish(staging, own_key)
         summary["indexed_documents"] = int(documents_in_run - len(redundant_nodes))
+    return summary
+
+
+def _resolve_in_one_task(
+    settings: ResolveSettings, files: list[SignatureFile], bits: int, resolution_dir: str
+) -> dict[str, Any]:
+    """The four phases over all of a small run's signature files at once (see the module),
+    with the drop list written by this task; returns the summary counts."""
+    rows = pd.concat([_BAND_META, *(_band_rows(file, bits) for file in files)], ignore_index=True)
+    buckets = rows["bucket"].to_numpy(dtype=np.uint64)
+    centres, members = star_edges(
+        buckets,
+        np.zeros(len(buckets), dtype=bool),
+        rows["content"].to_numpy(dtype=np.uint64),
+        rows["node"].to_numpy(dtype=np.int64),
+    )
+    del rows, buckets
+    edges = pd.DataFrame({"centre": centres, "member": members}).drop_duplicates(ignore_index=True)
+    if len(edges) and (settings.min_jaccard is not None or settings.min_size_ratio is not None):
+        with_centre = _with_centre_signatures(edges.set_index("centre"), files, settings.num_perm)
+        edges = _verified(
+            with_centre.set_index("member"),
+            files,
+            settings.num_perm,
+            settings.min_jaccard,
+            settings.min_size_ratio,
+        )
+    nodes, labels = connected_components(
+        edges["centre"].to_numpy(dtype=np.int64), edges["member"].to_numpy(dtype=np.int64)
+    )
+    summary: dict[str, Any] = {
+        "index_parts": 0,
+        "duplicate_edges": int(len(edges)),
+        "components": int(labels.max() + 1) if len(labels) else 0,
+        "cluster_sizes": cluster_size_counts(labels),
+        "dropped": 0,
+        "dropped_against_index": 0,
+    }
+    if len(nodes):
+        members_frame = pd.DataFrame({"component": labels}, index=pd.Index(nodes, name="node"))
+        drops = _drops_of_components(_with_documents(members_frame, files, len(files)))
+        write_drop_table(drops, resolution_dir)
+        summary["dropped"] = int(len(drops))
+        summary["dropped_against_index"] = int((drops["reason"] == "duplicate_of_index").sum())
     return summary
