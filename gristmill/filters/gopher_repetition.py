@@ -30,22 +30,35 @@ from gristmill.segmentation import BatchWords, split_batch
 from gristmill.steps import Filter
 
 _PARAGRAPH_BREAK = re.compile(r"\n{2,}")
-_LINE_BREAK = re.compile(r"\n+")
 #: odd 64-bit multipliers of the n-gram hash (one per position in the n-gram)
 _MULTIPLIERS = np.random.default_rng(20211208).integers(1, 2**63, size=64, dtype=np.uint64) | 1
 
 
 def duplicate_counts(items: list[str]) -> tuple[int, int]:
-    """Number and total length of items equal to an earlier item."""
-    seen: set[str] = set()
-    duplicates = duplicate_chars = 0
-    for item in items:
-        if item in seen:
-            duplicates += 1
-            duplicate_chars += len(item)
-        else:
-            seen.add(item)
-    return duplicates, duplicate_chars
+    """Number and total length of items equal to an earlier item (every item but the
+    first of its kind)."""
+    distinct = set(items)
+    return len(items) - len(distinct), sum(map(len, items)) - sum(map(len, distinct))
+
+
+def paragraphs_of(text: str) -> list[str]:
+    """``text`` stripped and split on runs of two or more newlines."""
+    text = text.strip()
+    if "\n\n\n" in text:
+        return _PARAGRAPH_BREAK.split(text)
+    return text.split("\n\n")  # every break is exactly two newlines: the same split
+
+
+def lines_of(text: str) -> list[str]:
+    """``text`` split on runs of newlines (as ``re.split(r"\\n+", text)``: an empty first or
+    last item where the text starts or ends with a newline, none in between)."""
+    parts = text.split("\n")
+    lines = [part for part in parts if part]
+    if not parts[0]:
+        lines.insert(0, "")
+    if len(parts) > 1 and not parts[-1]:
+        lines.append("")
+    return lines
 
 
 class _NgramIndex:
@@ -209,8 +222,8 @@ class GopherRepetition(LanguageParameters, Filter):
         size = len(texts)
         counts = np.zeros((7, size), dtype=np.float64)
         for index, text in enumerate(texts):
-            paragraphs = _PARAGRAPH_BREAK.split(text.strip())
-            lines = _LINE_BREAK.split(text)
+            paragraphs = paragraphs_of(text)
+            lines = lines_of(text)
             counts[0, index] = len(paragraphs)
             counts[1:3, index] = duplicate_counts(paragraphs)
             counts[3, index] = len(lines)
