@@ -42,6 +42,7 @@ __all__ = [
     "count_sentences",
     "count_plain_words",
     "count_words",
+    "has_non_spaced",
     "is_punctuation",
     "segment_run",
     "split_batch",

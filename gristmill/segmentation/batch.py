@@ -7,6 +7,7 @@ last batch split in a process are kept and reused for any subset of it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -49,7 +50,12 @@ def word_lists(texts: Sequence[str], split: Callable[[str], list[str]], kind: st
         rows = [last.rows.get(text) for text in texts]
         if None not in rows:
             return last.lists.take(pa.array(rows, pa.int64()))
-    lists = pa.array([split(text) for text in texts], type=pa.large_list(pa.large_string()))
+    split_texts = [split(text) for text in texts]
+    # one flat string array and offsets: about twice as fast as converting nested lists
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, split_texts), np.int64, len(texts)), out=offsets[1:])
+    words = pa.array(list(itertools.chain.from_iterable(split_texts)), type=pa.large_string())
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), words)
     last.rows = {text: row for row, text in enumerate(texts)}
     last.lists = lists
     last.kind = kind
