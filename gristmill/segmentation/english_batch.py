@@ -8,8 +8,8 @@ special case (``cannot``, ``gonna``) is a word as it stands (what
 :func:`gristmill.segmentation.english.split_english` does with it), and only the other
 chunks (those with punctuation, non-ASCII letters, ...) go through the Python rules, each
 distinct one of a batch once. Texts holding a script written without spaces are split by
-:func:`gristmill.segmentation.split_words` whole. Measured on the e2e workload: about a
-third of the CPU time of splitting text by text.
+:func:`gristmill.segmentation.split_words` whole. Measured on 1,024 documents of the e2e
+workload: about 0.5 s of CPU against 0.72 s text by text (best of 5).
 """
 
 from __future__ import annotations
