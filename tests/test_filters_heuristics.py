@@ -17,7 +17,12 @@ from gristmill.filters.c4 import C4Quality, line_sentences
 from gristmill.filters.code_quality import CodeQuality
 from gristmill.filters.fineweb import FineWebQuality
 from gristmill.filters.gopher_quality import GopherQuality
-from gristmill.filters.gopher_repetition import GopherRepetition
+from gristmill.filters.gopher_repetition import (
+    GopherRepetition,
+    duplicate_counts,
+    lines_of,
+    paragraphs_of,
+)
 from gristmill.pipelines.config import ConfigError, parse_config
 from gristmill.segmentation import count_sentences, split_batch, split_words
 from gristmill.segmentation.english import split_english
@@ -208,10 +213,11 @@ def test_batch_words_are_reused_for_a_subset_of_the_last_batch(monkeypatch):
     whole = split_batch(texts)
     expected = split_words(texts[2]) + split_words(texts[0])
 
-    def must_not_split(text: str) -> list[str]:
+    def must_not_split(*texts: object) -> list[str]:
         raise AssertionError("the words of the last batch should have been reused")
 
     monkeypatch.setattr(segmentation, "split_words", must_not_split)
+    monkeypatch.setattr(segmentation, "_split_words_batch", must_not_split)
     part = split_batch([texts[2], texts[0]])  # what a later step sees after a drop
     assert whole.counts.tolist() == [6, 3, 4]
     assert part.words.to_pylist() == expected
@@ -287,6 +293,31 @@ def test_ngram_statistics_match_a_plain_implementation():
         for n in (3, 5, 7):
             expected = _naive_ngram_stats(text, n)[1] / len(text) if text else 0.0
             assert signals[f"dup_{n}_gram_char_frac"][index] == pytest.approx(expected)
+
+
+def test_lines_and_paragraphs_split_as_the_regular_expressions_do():
+    rng = random.Random(5)
+    pieces = ["\n", "\n\n", "\n\n\n", "a", "bc", " ", "\r", "\t"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 14))) for _ in range(3000)]
+    for text in texts:
+        assert lines_of(text) == re.split(r"\n+", text)
+        assert paragraphs_of(text) == re.split(r"\n{2,}", text.strip())
+        seen, duplicates, chars = set(), 0, 0
+        for item in lines_of(text):
+            if item in seen:
+                duplicates, chars = duplicates + 1, chars + len(item)
+            seen.add(item)
+        assert duplicate_counts(lines_of(text)) == (duplicates, chars)
+
+
+def test_c4_counts_a_lines_words_as_split_plain_does():
+    step = C4Quality(filter_no_terminal_punct=False, min_num_sentences=None)
+    lines = ["one two.", "one two three.", "  one   two  three four.", "日本語の文です。", "x"]
+    result = step.process(_batch({"page": "\n".join(lines)}), "c4")
+    assert result.kept.column("text").to_pylist() == [
+        "one two three.\none   two  three four.\n日本語の文です。"
+    ]
+    assert result.counters["lines_too_few_words"] == 2
 
 
 def test_c4_removes_lines_and_drops_pages(golden):

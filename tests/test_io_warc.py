@@ -25,7 +25,7 @@ from gristmill.io.html import (
     extract_text,
     looks_like_html,
 )
-from gristmill.io.warc import WarcReader, dechunk, decode_content
+from gristmill.io.warc import WarcReader, _decode_page, dechunk, decode_content
 from gristmill.io.wet import WetReader
 from tests.reader_checks import assert_accounting, golden_view, read_source
 
@@ -528,6 +528,21 @@ def test_charsets() -> None:
     page = "<p>Le meunier se lève avant l'aube; la roue tourne déjà, près du château.</p>"
     text, charset = decode_html(page.encode("latin-1"), "utf-8")
     assert charset != "utf-8" and "\ufffd" not in text
+
+
+def test_pages_declaring_utf8_decode_as_decode_html_and_the_repair_do() -> None:
+    # the reader decodes declared UTF-8 once; what it makes of a page is unchanged
+    page = "<p>Le meunier se lève avant l'aube; la roue tourne déjà.</p>"
+    assert _decode_page(page.encode(), "utf-8") == (page, "utf-8", False)
+    assert _decode_page(b"\xef\xbb\xbf" + page.encode(), "utf-8") == (page, "utf-8", False)
+    mislabelled = page.encode("latin-1")
+    html, charset = decode_html(mislabelled, "utf-8")
+    assert _decode_page(mislabelled, "utf-8") == (html, charset, False) and charset != "utf-8"
+    stray = page.encode().replace(b"l'aube", b"l\x92aube")  # one bad byte among good ones
+    assert _decode_page(stray, "utf-8") == (stray.decode("utf-8", "replace"), "utf-8", True)
+    assert _decode_page(page.encode() + b"\xff" * 8, "utf-8") is None  # a damaged span
+    meta = b'<meta charset="utf-8">' + mislabelled
+    assert _decode_page(meta, None) == (*decode_html(meta), False)
 
 
 def test_looks_like_html() -> None:

@@ -126,3 +126,22 @@ def test_default_segmenters_beat_dictionary_free_schemes():
         default = next(iter(scores))
         assert scores[default] == max(scores.values()), (lang, scores)
         assert scores[default] > 0.8, (lang, scores)
+
+
+def test_a_batch_splits_as_its_texts_do():
+    from gristmill.segmentation import has_non_spaced, split_words
+    from gristmill.segmentation.english_batch import split_english_batch
+
+    texts = [
+        "",
+        "   ",
+        "The mill's wheel (1850) turned, didn't it? Mr. Hale cannot say.",
+        "Prices: $5.00, 10km, 5% — U.S.-made\u00a0goods\u2003and\x1ccafé naïve “quotes”.",
+        "日本語の文です。 And English after it.",
+        "中文 mixed with words, and 2024.",
+        "gonna wanna ... ….. e.g. i.e. http://example.com/a?b=c x@y.org",
+    ]
+    words, counts = split_english_batch(texts, has_non_spaced, split_words)
+    expected = [split_words(text) for text in texts]
+    assert counts.tolist() == [len(e) for e in expected]
+    assert words.to_pylist() == [word for e in expected for word in e]

@@ -28,7 +28,7 @@ from pydantic import Field
 
 from gristmill.filters.by_language import LanguageParameters
 from gristmill.filters.signal_transform import SignalTransform
-from gristmill.segmentation import SENTENCE_END, count_sentences, split_plain
+from gristmill.segmentation import SENTENCE_END, count_sentences, has_non_spaced, split_plain
 
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 _END_PUNCTUATION = (".", "?", "!", '"', "'")
@@ -48,6 +48,14 @@ def _trailing_punctuation() -> str:
     """Whitespace and every Unicode punctuation character (what may follow a last sentence)."""
     chars = (chr(c) for c in range(0x20000))  # no punctuation lies beyond the SMP
     return "".join(c for c in chars if c.isspace() or unicodedata.category(c).startswith("P"))
+
+
+def _words_at_most(line: str, limit: int) -> int:
+    """The number of :func:`split_plain` words of ``line``, or ``limit`` when it has more
+    (whitespace splitting stops early; scripts written without spaces are segmented)."""
+    if has_non_spaced(line):
+        return min(len(split_plain(line)), limit)
+    return min(len(line.split(None, limit)), limit)
 
 
 def line_sentences(line: str) -> int:
@@ -91,21 +99,19 @@ class C4Quality(LanguageParameters, SignalTransform):
         sentences = removed = 0
         for raw_line in text.splitlines():
             line = raw_line.strip()
-            words = line.split()
             rule = None
             limit = self.max_word_length
-            if limit is not None and len(line) > limit and max(map(len, words)) > limit:
+            if limit is not None and len(line) > limit and max(map(len, line.split())) > limit:
                 rule = "lines_too_long_word"
             else:
-                if self.remove_citations:
+                if self.remove_citations and "[" in line:
                     line = _CITATION.sub("", line)
                 if self.filter_no_terminal_punct and (
                     not line.endswith(self.end_punctuation) or line.endswith("...")
                 ):
                     rule = "lines_no_terminal_punct"
-                elif (
-                    self.min_words_per_line is not None
-                    and len(split_plain(line)) < self.min_words_per_line
+                elif self.min_words_per_line is not None and (
+                    _words_at_most(line, self.min_words_per_line) < self.min_words_per_line
                 ):
                     rule = "lines_too_few_words"
             if rule is None:

@@ -143,19 +143,29 @@ def charset_from_meta(payload: bytes) -> str | None:
     return charset
 
 
-def detect_charset(payload: bytes) -> str:
-    """UTF-8 when the bytes are valid UTF-8 (or ASCII), else uchardet's guess (WHATWG name)."""
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return detect_encoding(payload, max_len=DETECT_BYTES) or "cp1252"
-    return "utf-8"
+def detect_charset(payload: bytes, utf8_invalid: bool = False) -> str:
+    """UTF-8 when the bytes are valid UTF-8 (or ASCII), else uchardet's guess (WHATWG name).
+
+    ``utf8_invalid``: the caller has already found that the bytes are not UTF-8, so they
+    are not decoded again."""
+    if not utf8_invalid:
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return "utf-8"
+    return detect_encoding(payload, max_len=DETECT_BYTES) or "cp1252"
 
 
-def decode_html(payload: bytes, http_charset: str | None = None) -> tuple[str, str]:
+def decode_html(
+    payload: bytes, http_charset: str | None = None, utf8_invalid: bool = False
+) -> tuple[str, str]:
     """Decode an HTML payload; returns ``(text, charset used)``. Never raises.
 
-    ``http_charset`` is the (already canonical) charset of the HTTP header, if any.
+    ``http_charset`` is the (already canonical) charset of the HTTP header, if any;
+    ``utf8_invalid`` says the caller found that the payload does not decode as UTF-8 (it
+    is then not decoded as UTF-8 again, strictly).
     """
     for bom, name in _BOMS:
         if payload.startswith(bom):
@@ -163,18 +173,21 @@ def decode_html(payload: bytes, http_charset: str | None = None) -> tuple[str, s
     declared = http_charset or charset_from_meta(payload)
     if declared is not None:
         try:
-            return payload.decode(declared), declared
+            if not (utf8_invalid and declared == "utf-8"):
+                return payload.decode(declared), declared
         except UnicodeDecodeError:
-            detected = detect_charset(payload)
-            if detected != declared:
-                try:
-                    return payload.decode(detected), detected
-                except UnicodeDecodeError:
-                    pass
-            return payload.decode(declared, errors="replace"), declared
-        except LookupError:  # pragma: no cover - canonical names are Python codecs
             pass
-    detected = detect_charset(payload)
+        except LookupError:  # pragma: no cover - canonical names are Python codecs
+            declared = None
+    if declared is not None:  # a mislabel: the detected charset, if it decodes
+        detected = detect_charset(payload, utf8_invalid)
+        if detected != declared and not (utf8_invalid and detected == "utf-8"):
+            try:
+                return payload.decode(detected), detected
+            except UnicodeDecodeError:
+                pass
+        return payload.decode(declared, errors="replace"), declared
+    detected = detect_charset(payload, utf8_invalid)
     try:
         return payload.decode(detected, errors="replace"), detected
     except LookupError:  # pragma: no cover - uchardet names are mapped to Python codecs

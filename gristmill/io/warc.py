@@ -58,6 +58,7 @@ limit) are kept: their HTML prefix is good text; ``meta["warc_truncated"]`` says
 
 from __future__ import annotations
 
+import codecs
 import io
 import itertools
 import re
@@ -242,14 +243,12 @@ class WarcReader(Reader):
                 return "non_html"
             mime = "text/html"
         http_charset = charset_from_content_type(payload.content_type)
-        utf8 = _declared_utf8_repair(body, http_charset or charset_from_meta(body))
-        if utf8 == "damaged":
+        decoded_page = _decode_page(body, http_charset)
+        if decoded_page is None:
             return "invalid_utf8"
-        if utf8 is not None:
-            html, charset = utf8, "utf-8"
+        html, charset, repaired = decoded_page
+        if repaired:
             payload.meta[UTF8_REPLACED_KEY] = True
-        else:
-            html, charset = decode_html(body, http_charset)
         try:
             extraction = self.extract(html)
         except ImportError:
@@ -281,17 +280,36 @@ _DAMAGED_RUN = re.compile("\ufffd{4,}")
 _NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
 
 
-def _declared_utf8_repair(body: bytes, declared: str | None) -> str | None:
-    """The repaired text of a page declaring UTF-8 with a few invalid bytes, "damaged" for
-    one with a run of them, None when the page decodes or is not really UTF-8."""
-    if declared != "utf-8":
-        return None
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    else:
-        return None
+def _decode_page(body: bytes, http_charset: str | None) -> tuple[str, str, bool] | None:
+    """``(html, charset, repaired)`` of a page (:func:`decode_html`, with the repair of
+    declared UTF-8 described in the module docstring), None for a damaged UTF-8 page.
+
+    A page declaring UTF-8 is decoded as UTF-8 once: when that fails, neither the repair
+    nor charset detection tries it again."""
+    declared = http_charset or charset_from_meta(body)
+    utf8_invalid = False
+    if declared == "utf-8":
+        try:
+            html = body.decode("utf-8")
+        except UnicodeDecodeError:
+            utf8_invalid = True
+        else:
+            if not body.startswith(codecs.BOM_UTF8):  # decode_html drops a byte order mark
+                return html, "utf-8", False
+    if utf8_invalid:
+        repaired = _declared_utf8_repair(body)
+        if repaired == "damaged":
+            return None
+        if repaired is not None:
+            return repaired, "utf-8", True
+    html, charset = decode_html(body, http_charset, utf8_invalid=utf8_invalid)
+    return html, charset, False
+
+
+def _declared_utf8_repair(body: bytes) -> str | None:
+    """The repaired text of a page declaring UTF-8, which does not decode as UTF-8, with a
+    few invalid bytes; "damaged" for one with a run of them, None when it is not really
+    UTF-8."""
     text = body.decode("utf-8", errors="replace")
     valid_multibyte = len(_NON_ASCII.findall(text))
     if valid_multibyte == 0:

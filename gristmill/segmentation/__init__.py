@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pyarrow as pa
 
 from gristmill.segmentation.batch import BatchWords, batch_words
 from gristmill.segmentation.english import split_english
+from gristmill.segmentation.english_batch import split_english_batch
 from gristmill.segmentation.non_spaced import (
     KANA,
     NON_SPACED_CHAR,
@@ -42,6 +44,7 @@ __all__ = [
     "count_sentences",
     "count_plain_words",
     "count_words",
+    "has_non_spaced",
     "is_punctuation",
     "segment_run",
     "split_batch",
@@ -106,9 +109,14 @@ def count_sentences(text: str) -> int:
     return count_sentences_in(split_words(text))
 
 
+def _split_words_batch(texts: Sequence[str]) -> tuple[pa.Array, np.ndarray]:
+    return split_english_batch(texts, has_non_spaced, split_words)
+
+
 def split_batch(texts: Sequence[str]) -> BatchWords:
-    """Every text of a batch split with :func:`split_words`, flattened for Arrow kernels."""
-    return batch_words(texts, split_words, "words")
+    """Every text of a batch split with :func:`split_words`, flattened for Arrow kernels
+    (:mod:`gristmill.segmentation.english_batch` does the work)."""
+    return batch_words(texts, split_words, "words", _split_words_batch)
 
 
 def count_words(texts: Sequence[str]) -> np.ndarray:
