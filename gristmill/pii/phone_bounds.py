@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import phonenumbers
 from phonenumbers import Leniency, PhoneMetadata, phonenumberutil
 
-_DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
 _PLUS = re.compile("[+\uff0b]")
 #: regex syntax whose result depends on what follows the match
 _END_SENSITIVE = re.compile(r"\$|\\Z|\\b|\\B|\(\?[=!]")
@@ -164,16 +164,14 @@ def _facts(candidate: str) -> _Facts:
     digits: list[str] = []
     run_starts: list[int] = []
     run_ends: list[int] = []
-    previous_end = -1
-    for match in _DIGIT.finditer(candidate):
-        if match.start() != previous_end:
-            if digits:
-                run_ends.append(len(digits))
-            run_starts.append(len(digits))
-        digits.append(str(unicodedata.digit(match.group())))
-        previous_end = match.end()
-    if digits:
-        run_ends.append(len(digits))
+    length = 0
+    for run in _DIGITS.findall(candidate):
+        if not run.isascii():
+            run = "".join(str(unicodedata.digit(character)) for character in run)
+        run_starts.append(length)
+        length += len(run)
+        run_ends.append(length)
+        digits.append(run)
     return _Facts(
         _LETTER.search(candidate) is not None,
         _PLUS.search(candidate) is not None,
@@ -186,7 +184,7 @@ def _facts(candidate: str) -> _Facts:
 def _some_piece_starts_like(pattern: re.Pattern[str], facts: _Facts) -> bool:
     """Does ``pattern`` match at the start of some piece phonenumbers may parse (digits
     from a run start to a run end)?"""
-    if _END_SENSITIVE.search(pattern.pattern):
+    if _end_sensitive(pattern):
         return any(
             pattern.match(facts.digits[start:end])
             for start in facts.run_starts
@@ -195,6 +193,11 @@ def _some_piece_starts_like(pattern: re.Pattern[str], facts: _Facts) -> bool:
         )
     # a match that does not look at what follows it also matches the longer rest
     return any(pattern.match(facts.digits, start) for start in facts.run_starts)
+
+
+@cache
+def _end_sensitive(pattern: re.Pattern[str]) -> bool:
+    return _END_SENSITIVE.search(pattern.pattern) is not None
 
 
 @cache
@@ -224,17 +227,28 @@ def _national_numbers_in(region: str, facts: _Facts) -> tuple[str, ...]:
     key = (_region_facts(region)[0], facts.digits, facts.run_ends)
     found = _national_numbers.get(key)
     if found is None:
-        patterns = _national_number_patterns(region)
-        found = tuple(
-            facts.digits[end - length : end]
-            for end in facts.run_ends
-            for length, pattern in patterns.items()
-            if length <= end and pattern.fullmatch(facts.digits, end - length, end)
-        )
+        digits = facts.digits
+        pieces = []
+        for end in facts.run_ends:
+            for length, fullmatch in _national_number_matchers(region):
+                if length > end:
+                    break
+                if fullmatch(digits, end - length, end):
+                    pieces.append(digits[end - length : end])
+        found = tuple(pieces)
         if len(_national_numbers) >= CACHE_ENTRIES:
             _national_numbers.clear()
         _national_numbers[key] = found
     return found
+
+
+@cache
+def _national_number_matchers(region: str) -> tuple[tuple[int, Any], ...]:
+    """``(length, fullmatch)`` of :func:`_national_number_patterns`, shortest first."""
+    return tuple(
+        (length, pattern.fullmatch)
+        for length, pattern in sorted(_national_number_patterns(region).items())
+    )
 
 
 def _national_prefix_may_be_written(region: str, facts: _Facts) -> bool:
@@ -262,18 +276,38 @@ def _format_requires_national_prefix(region: str, national_number: str) -> bool:
 
 
 def _prefix_required_now(region: str, national_number: str) -> bool:
-    metadata = _main_metadata(region)
-    rule = phonenumberutil._choose_formatting_pattern_for_number(
-        metadata.number_format, national_number
-    )
-    return bool(
-        rule is not None
-        and rule.national_prefix_formatting_rule
-        and not rule.national_prefix_optional_when_formatting
-        and not phonenumberutil._formatting_rule_has_first_group_only(
+    """The choice of ``phonenumberutil._choose_formatting_pattern_for_number`` (the first
+    format whose last leading-digits pattern matches the number's start and whose
+    pattern matches it whole), from patterns compiled once."""
+    for leading, fullmatch, required in _formats(region):
+        if (leading is None or leading(national_number)) and fullmatch(national_number):
+            return required
+    return False
+
+
+@cache
+def _formats(region: str) -> tuple[tuple[Any, Any, bool], ...]:
+    """Per number format of ``region``'s main region: the match of its last
+    leading-digits pattern (None without one), the full match of its pattern, and
+    whether a number in this format needs its national prefix written."""
+    formats = []
+    for rule in _main_metadata(region).number_format:
+        leading = rule.leading_digits_pattern
+        required = bool(
             rule.national_prefix_formatting_rule
+            and not rule.national_prefix_optional_when_formatting
+            and not phonenumberutil._formatting_rule_has_first_group_only(
+                rule.national_prefix_formatting_rule
+            )
         )
-    )
+        formats.append(
+            (
+                re.compile(leading[-1]).match if leading else None,
+                re.compile(rule.pattern).fullmatch,
+                required,
+            )
+        )
+    return tuple(formats)
 
 
 def cannot_be_valid(region: str, candidate: str, leniency: int = Leniency.VALID) -> bool:
@@ -300,6 +334,8 @@ def _cannot_be_valid(region: str, candidate: str) -> bool:
         _facts_of[candidate] = facts
     if facts.lettered:
         return False
+    if len(facts.digits) < _fewest_digits(region):
+        return True  # too few for a number with a country code and for a national one
     if _may_carry_country_code(region, facts):
         return len(facts.digits) < fewest_international_digits()
     inserted = _region_facts(region)[2]
@@ -316,6 +352,23 @@ def _cannot_be_valid(region: str, candidate: str) -> bool:
     return all(_format_requires_national_prefix(region, number) for number in national_numbers)
 
 
+@cache
+def _fewest_digits(region: str) -> int:
+    """Fewer digits than this rule a candidate out in ``region`` whatever else holds: the
+    fewest of a number with a country code, and of a national number (the shortest
+    national number pattern, or the shortest general length less what the national-prefix
+    transform may insert)."""
+    inserted = _region_facts(region)[2]
+    if inserted:
+        generals = [
+            min(general[0] or {1}) for general, _ in _national_descriptions(region) if general
+        ]
+        national = min(generals) - inserted if generals else 0
+    else:
+        national = min(_national_number_patterns(region), default=_LONGEST_NATIONAL_NUMBER + 1)
+    return min(fewest_international_digits(), national)
+
+
 def clear_caches() -> None:
     _ruled_out.clear()
     _facts_of.clear()
@@ -328,5 +381,6 @@ def prepare(regions: tuple[str, ...]) -> None:
     country), so that building a recognizer pays for it once per process."""
     fewest_international_digits()
     for region in regions:
-        _national_number_patterns(region)
-        _main_metadata(region)
+        _national_number_matchers(region)
+        _fewest_digits(region)
+        _formats(region)
