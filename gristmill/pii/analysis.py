@@ -42,6 +42,7 @@ from gristmill.pii.prescan import (
     candidate_spans,
     chunk_bounds,
     line_pieces,
+    shapes_regex,
 )
 from gristmill.pii.recognizers import ENTITY_SHAPES, MULTILINE_ENTITIES, pattern_engine
 from gristmill.pii.written_phone import (
@@ -269,10 +270,7 @@ def _line_groups(entities: list[str]) -> list[tuple[list[str], regex.Pattern[str
     groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
     for entity in entities:
         groups.setdefault(ENTITY_SHAPES[entity], []).append(entity)
-    return [
-        (members, regex.compile("|".join(f"(?:{shape})" for _, shape in shapes)))
-        for shapes, members in groups.items()
-    ]
+    return [(members, shapes_regex(shapes)) for shapes, members in groups.items()]
 
 
 def _written_phones(text: str, start: int = 0, end: int | None = None) -> list[Finding]:
