@@ -116,14 +116,17 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
                 results.append(self._get_recognizer_result(match, text, named, nlp_artifacts))
         return EntityRecognizer.remove_duplicates(results)
 
-    def known_to_find_nothing(self, text: str, start: int, end: int) -> bool:
-        """True when every candidate of ``text[start:end]`` is already known to be rejected
-        in every region, so the matchers would find nothing there.
+    def finds_nothing(self, text: str, start: int, end: int) -> bool:
+        """True when the matchers would find nothing in ``text[start:end]``: every
+        candidate there is ruled out by the bounds or rejected by the matcher in every
+        region (a verdict not yet memoized is found now, by the matcher on this very
+        candidate, and memoized).
 
         This walks the candidates as ``PhoneNumberMatcher._find`` does when nothing
         matches (search, trim a second number, move past the candidate), which is the same
-        walk in every region. ``text[start:end]`` must end where no candidate can continue
-        (at a barrier or the end of the text).
+        walk in every region until a region accepts a candidate; then it answers False.
+        ``text[start:end]`` must end where no candidate can continue (at a barrier or the
+        end of the text).
         """
         leniency = int(self.leniency)
         index = start
@@ -140,7 +143,11 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
                 if cannot_be_valid(region, candidate, leniency):
                     continue
                 verdict = _verdicts.get((region, leniency, *context))
-                if verdict is None or verdict[0] is not None:
+                if verdict is None:
+                    matcher = MemoizedPhoneNumberMatcher(text, region, leniency=self.leniency)
+                    if matcher._extract_match(candidate, offset) is not None:
+                        return False
+                elif verdict[0] is not None:
                     return False
             index = offset + len(candidate)
         return True
