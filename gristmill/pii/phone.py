@@ -36,6 +36,8 @@ from gristmill.pii.phone_bounds import cannot_be_valid
 #: verdicts kept per process before the cache starts over (a few hundred bytes each)
 CACHE_ENTRIES = 100_000
 _verdicts: dict[tuple[Any, ...], tuple[tuple[int, str, Any] | None, int]] = {}
+#: ``(regions, leniency, *context)`` of candidates rejected in every one of the regions
+_rejected_everywhere: set[tuple[Any, ...]] = set()
 
 
 @cache
@@ -129,6 +131,7 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
         end of the text).
         """
         leniency = int(self.leniency)
+        regions = tuple(self.supported_regions)
         index = start
         while (match := _PATTERN.search(text, index, end)) is not None:
             offset = match.start()
@@ -139,7 +142,11 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
             if not candidate:
                 return False
             context = _context(text, candidate, offset)
-            for region in self.supported_regions:
+            known = (regions, leniency, *context)
+            if known in _rejected_everywhere:
+                index = offset + len(candidate)
+                continue
+            for region in regions:
                 if cannot_be_valid(region, candidate, leniency):
                     continue
                 verdict = _verdicts.get((region, leniency, *context))
@@ -149,6 +156,9 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
                         return False
                 elif verdict[0] is not None:
                     return False
+            if len(_rejected_everywhere) >= CACHE_ENTRIES:
+                _rejected_everywhere.clear()
+            _rejected_everywhere.add(known)
             index = offset + len(candidate)
         return True
 
@@ -156,4 +166,5 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
 def clear_caches() -> None:
     """Forget every memoized verdict (a cold worker, as benchmarks start from)."""
     _verdicts.clear()
+    _rejected_everywhere.clear()
     phone_bounds.clear_caches()
