@@ -9,7 +9,8 @@ text, in far fewer calls:
 2. each group of regular-expression recognizers sees only the lines where its own shapes
    occur; the phone recognizer (:mod:`gristmill.pii.phone`, memoized, with the bounds of
    :mod:`gristmill.pii.phone_bounds`) sees only the barrier windows around candidates, and
-   not even those whose every candidate is already known to be rejected; the private-key
+   not even those whose every candidate is rejected in every region (verdicts memoized,
+   or found while walking the window); the private-key
    recognizer (its blocks span lines) reads whole documents holding ``-----BEGIN``;
 3. the pieces of a whole batch are packed, one line break apart, into calls of at most
    ``chunk_chars`` characters;
