@@ -9,7 +9,8 @@ text, in far fewer calls:
 2. each group of regular-expression recognizers sees only the lines where its own shapes
    occur; the phone recognizer (:mod:`gristmill.pii.phone`, memoized, with the bounds of
    :mod:`gristmill.pii.phone_bounds`) sees only the barrier windows around candidates, and
-   not even those whose every candidate is already known to be rejected; the private-key
+   not even those whose every candidate is rejected in every region (verdicts memoized,
+   or found while walking the window); the private-key
    recognizer (its blocks span lines) reads whole documents holding ``-----BEGIN``;
 3. the pieces of a whole batch are packed, one line break apart, into calls of at most
    ``chunk_chars`` characters;
@@ -42,6 +43,7 @@ from gristmill.pii.prescan import (
     candidate_spans,
     chunk_bounds,
     line_pieces,
+    shapes_regex,
 )
 from gristmill.pii.recognizers import ENTITY_SHAPES, MULTILINE_ENTITIES, pattern_engine
 from gristmill.pii.written_phone import (
@@ -131,8 +133,8 @@ class PatternFinder:
             for start, end in barrier_windows(text, spans) if self.phone_entities else ():
                 if self.written_phones and end - start >= MIN_WRITTEN_PHONE_CHARS:
                     findings[doc].extend(_written_phones(text, start, end))
-                if self.phone is not None and self.phone.known_to_find_nothing(text, start, end):
-                    counters["phone_windows_known_clear"] += 1
+                if self.phone is not None and self.phone.finds_nothing(text, start, end):
+                    counters["phone_windows_clear"] += 1
                 else:
                     windows.append(_Piece(doc, start, end))
             if self.whole_entities and PRIVATE_KEY_MARKER in text:
@@ -269,10 +271,7 @@ def _line_groups(entities: list[str]) -> list[tuple[list[str], regex.Pattern[str
     groups: dict[tuple[tuple[str, str], ...], list[str]] = {}
     for entity in entities:
         groups.setdefault(ENTITY_SHAPES[entity], []).append(entity)
-    return [
-        (members, regex.compile("|".join(f"(?:{shape})" for _, shape in shapes)))
-        for shapes, members in groups.items()
-    ]
+    return [(members, shapes_regex(shapes)) for shapes, members in groups.items()]
 
 
 def _written_phones(text: str, start: int = 0, end: int | None = None) -> list[Finding]:

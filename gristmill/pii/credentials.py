@@ -65,9 +65,10 @@ PRIVATE_KEY_PATTERNS = (
 API_KEY_SHAPES = (
     ("A", r"A(?:KIA|SIA|BIA|CCA|Iza)"),
     # each anchored on its first character that is rare in prose, the rest looked behind
-    ("_", r"(?<=gh[pousr])_|_pat_|(?<=[rs]k)_(?:live|test)_"),
-    (r"\-", r"(?<=xox[abposr]|sk)-"),
-    ("J", r"(?<=ey)J"),
+    # from after it (a shape that starts by consuming a character is tried faster)
+    ("_", r"_(?<=gh[pousr]_)|_pat_|_(?<=[rs]k_)(?:live|test)_"),
+    (r"\-", r"-(?<=(?:xox[abposr]|sk)-)"),
+    ("J", r"J(?<=eyJ)"),
     (":=", r"[:=][ \t]*[\"']"),
 )
 #: every private-key block starts with it; documents without it skip that recognizer

@@ -36,6 +36,8 @@ from gristmill.pii.phone_bounds import cannot_be_valid
 #: verdicts kept per process before the cache starts over (a few hundred bytes each)
 CACHE_ENTRIES = 100_000
 _verdicts: dict[tuple[Any, ...], tuple[tuple[int, str, Any] | None, int]] = {}
+#: ``(regions, leniency, *context)`` of candidates rejected in every one of the regions
+_rejected_everywhere: set[tuple[Any, ...]] = set()
 
 
 @cache
@@ -116,16 +118,20 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
                 results.append(self._get_recognizer_result(match, text, named, nlp_artifacts))
         return EntityRecognizer.remove_duplicates(results)
 
-    def known_to_find_nothing(self, text: str, start: int, end: int) -> bool:
-        """True when every candidate of ``text[start:end]`` is already known to be rejected
-        in every region, so the matchers would find nothing there.
+    def finds_nothing(self, text: str, start: int, end: int) -> bool:
+        """True when the matchers would find nothing in ``text[start:end]``: every
+        candidate there is ruled out by the bounds or rejected by the matcher in every
+        region (a verdict not yet memoized is found now, by the matcher on this very
+        candidate, and memoized).
 
         This walks the candidates as ``PhoneNumberMatcher._find`` does when nothing
         matches (search, trim a second number, move past the candidate), which is the same
-        walk in every region. ``text[start:end]`` must end where no candidate can continue
-        (at a barrier or the end of the text).
+        walk in every region until a region accepts a candidate; then it answers False.
+        ``text[start:end]`` must end where no candidate can continue (at a barrier or the
+        end of the text).
         """
         leniency = int(self.leniency)
+        regions = tuple(self.supported_regions)
         index = start
         while (match := _PATTERN.search(text, index, end)) is not None:
             offset = match.start()
@@ -136,12 +142,23 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
             if not candidate:
                 return False
             context = _context(text, candidate, offset)
-            for region in self.supported_regions:
+            known = (regions, leniency, *context)
+            if known in _rejected_everywhere:
+                index = offset + len(candidate)
+                continue
+            for region in regions:
                 if cannot_be_valid(region, candidate, leniency):
                     continue
                 verdict = _verdicts.get((region, leniency, *context))
-                if verdict is None or verdict[0] is not None:
+                if verdict is None:
+                    matcher = MemoizedPhoneNumberMatcher(text, region, leniency=self.leniency)
+                    if matcher._extract_match(candidate, offset) is not None:
+                        return False
+                elif verdict[0] is not None:
                     return False
+            if len(_rejected_everywhere) >= CACHE_ENTRIES:
+                _rejected_everywhere.clear()
+            _rejected_everywhere.add(known)
             index = offset + len(candidate)
         return True
 
@@ -149,4 +166,5 @@ class MemoizedPhoneRecognizer(PhoneRecognizer):
 def clear_caches() -> None:
     """Forget every memoized verdict (a cold worker, as benchmarks start from)."""
     _verdicts.clear()
+    _rejected_everywhere.clear()
     phone_bounds.clear_caches()

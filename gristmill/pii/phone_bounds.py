@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 import phonenumbers
 from phonenumbers import Leniency, PhoneMetadata, phonenumberutil
 
-_DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
 _PLUS = re.compile("[+\uff0b]")
 #: regex syntax whose result depends on what follows the match
 _END_SENSITIVE = re.compile(r"\$|\\Z|\\b|\\B|\(\?[=!]")
@@ -164,16 +164,14 @@ def _facts(candidate: str) -> _Facts:
     digits: list[str] = []
     run_starts: list[int] = []
     run_ends: list[int] = []
-    previous_end = -1
-    for match in _DIGIT.finditer(candidate):
-        if match.start() != previous_end:
-            if digits:
-                run_ends.append(len(digits))
-            run_starts.append(len(digits))
-        digits.append(str(unicodedata.digit(match.group())))
-        previous_end = match.end()
-    if digits:
-        run_ends.append(len(digits))
+    length = 0
+    for run in _DIGITS.findall(candidate):
+        if not run.isascii():
+            run = "".join(str(unicodedata.digit(character)) for character in run)
+        run_starts.append(length)
+        length += len(run)
+        run_ends.append(length)
+        digits.append(run)
     return _Facts(
         _LETTER.search(candidate) is not None,
         _PLUS.search(candidate) is not None,
@@ -183,97 +181,161 @@ def _facts(candidate: str) -> _Facts:
     )
 
 
-def _some_piece_starts_like(pattern: re.Pattern[str], facts: _Facts) -> bool:
-    """Does ``pattern`` match at the start of some piece phonenumbers may parse (digits
+class _Starts(NamedTuple):
+    """A prefix pattern and whether what follows its match can change the match."""
+
+    match: Any
+    end_sensitive: bool
+
+
+def _starts(expression: str | None) -> _Starts | None:
+    pattern = _pattern(expression)
+    if pattern is None:
+        return None
+    return _Starts(pattern.match, _END_SENSITIVE.search(pattern.pattern) is not None)
+
+
+def _some_piece_starts_like(prefix: _Starts, facts: _Facts) -> bool:
+    """Does the prefix match at the start of some piece phonenumbers may parse (digits
     from a run start to a run end)?"""
-    if _END_SENSITIVE.search(pattern.pattern):
+    match = prefix.match
+    if prefix.end_sensitive:
         return any(
-            pattern.match(facts.digits[start:end])
+            match(facts.digits[start:end])
             for start in facts.run_starts
             for end in facts.run_ends
             if end > start
         )
     # a match that does not look at what follows it also matches the longer rest
-    return any(pattern.match(facts.digits, start) for start in facts.run_starts)
+    digits = facts.digits
+    return any(match(digits, start) for start in facts.run_starts)
+
+
+class _Region(NamedTuple):
+    """What the bounds read of one assumed region, gathered once."""
+
+    country_code: int
+    international_prefix: _Starts | None
+    inserted: int  # digits its national-prefix transform rule may insert
+    shortest_general: int  # shortest general length of the regions of its country code
+    #: ``(length, fullmatch)`` of :func:`_national_number_patterns`, shortest first
+    national_numbers: tuple[tuple[int, Any], ...]
+    fewest_digits: int  # fewer digits than this are ruled out whatever else holds
+    main_id: str  # the main region of its country code (national prefix, formats)
+    main_code: str
+    national_prefix: _Starts | None
+    #: per number format of the main region: the match of its last leading-digits
+    #: pattern (None without one), the full match of its pattern, and whether a number
+    #: in this format needs its national prefix written
+    formats: tuple[tuple[Any, Any, bool], ...]
 
 
 @cache
-def _region_facts(region: str) -> tuple[int, re.Pattern[str] | None, int]:
-    """Country code, international prefix and inserted digits of ``region``."""
+def _region(region: str) -> _Region:
     metadata = PhoneMetadata.metadata_for_region(region)
-    return (
-        metadata.country_code,
-        _pattern(metadata.international_prefix),
-        _inserted_digits(metadata),
+    inserted = _inserted_digits(metadata)
+    generals = [min(general[0] or {1}) for general, _ in _national_descriptions(region) if general]
+    patterns = _national_number_patterns(region)
+    # fewest digits of a number with a country code, and of a national number (the
+    # shortest national number pattern, or the shortest general length less what the
+    # transform may insert)
+    if inserted:
+        national = min(generals) - inserted if generals else 0
+    else:
+        national = min(patterns, default=_LONGEST_NATIONAL_NUMBER + 1)
+    main = _main_metadata(region)
+    formats = []
+    for rule in main.number_format:
+        leading = rule.leading_digits_pattern
+        required = bool(
+            rule.national_prefix_formatting_rule
+            and not rule.national_prefix_optional_when_formatting
+            and not phonenumberutil._formatting_rule_has_first_group_only(
+                rule.national_prefix_formatting_rule
+            )
+        )
+        formats.append(
+            (
+                re.compile(leading[-1]).match if leading else None,
+                re.compile(rule.pattern).fullmatch,
+                required,
+            )
+        )
+    return _Region(
+        country_code=metadata.country_code,
+        international_prefix=_starts(metadata.international_prefix),
+        inserted=inserted,
+        shortest_general=min(generals) if generals else 0,
+        national_numbers=tuple(
+            (length, pattern.fullmatch) for length, pattern in sorted(patterns.items())
+        ),
+        fewest_digits=min(fewest_international_digits(), national),
+        main_id=main.id,
+        main_code=str(main.country_code),
+        national_prefix=_starts(main.national_prefix_for_parsing),
+        formats=tuple(formats),
     )
 
 
-def _may_carry_country_code(region: str, facts: _Facts) -> bool:
+def _may_carry_country_code(bounds: _Region, facts: _Facts) -> bool:
     """A ``+``, or a piece that starts like the region's international prefix."""
     if facts.plus:
         return True
-    prefix = _region_facts(region)[1]
+    prefix = bounds.international_prefix
     return prefix is None or _some_piece_starts_like(prefix, facts)
 
 
-def _national_numbers_in(region: str, facts: _Facts) -> tuple[str, ...]:
+def _national_numbers_in(bounds: _Region, facts: _Facts) -> tuple[str, ...]:
     """Every run of digits ending where a run ends (a national number ends there: only
     a national prefix is cut from its front, and an extension is a run of its own) that
-    matches the general description and a number type of a region sharing ``region``'s
+    matches the general description and a number type of a region sharing the region's
     country code."""
-    key = (_region_facts(region)[0], facts.digits, facts.run_ends)
+    key = (bounds.country_code, facts.digits, facts.run_ends)
     found = _national_numbers.get(key)
     if found is None:
-        patterns = _national_number_patterns(region)
-        found = tuple(
-            facts.digits[end - length : end]
-            for end in facts.run_ends
-            for length, pattern in patterns.items()
-            if length <= end and pattern.fullmatch(facts.digits, end - length, end)
-        )
+        digits = facts.digits
+        pieces = []
+        for end in facts.run_ends:
+            for length, fullmatch in bounds.national_numbers:
+                if length > end:
+                    break
+                if fullmatch(digits, end - length, end):
+                    pieces.append(digits[end - length : end])
+        found = tuple(pieces)
         if len(_national_numbers) >= CACHE_ENTRIES:
             _national_numbers.clear()
         _national_numbers[key] = found
     return found
 
 
-def _national_prefix_may_be_written(region: str, facts: _Facts) -> bool:
+def _national_prefix_may_be_written(bounds: _Region, facts: _Facts) -> bool:
     """Could a piece start with the national prefix, or with the country code without
     ``+`` (then phonenumbers requires no national prefix)?"""
-    metadata = _main_metadata(region)
-    code = str(metadata.country_code)
+    code = bounds.main_code
     if any(facts.digits.startswith(code, start) for start in facts.run_starts):
         return True
-    prefix = _pattern(metadata.national_prefix_for_parsing)
+    prefix = bounds.national_prefix
     return prefix is not None and _some_piece_starts_like(prefix, facts)
 
 
-def _format_requires_national_prefix(region: str, national_number: str) -> bool:
+def _format_requires_national_prefix(bounds: _Region, national_number: str) -> bool:
     """Whether phonenumbers (``_is_national_prefix_present_if_required``) insists on a
-    national prefix for this national number written without a country code."""
-    key = (_main_metadata(region).id, national_number)
+    national prefix for this national number written without a country code: the
+    choice of ``phonenumberutil._choose_formatting_pattern_for_number`` (the first format
+    whose last leading-digits pattern matches the number's start and whose pattern
+    matches it whole), from patterns compiled once."""
+    key = (bounds.main_id, national_number)
     required = _prefix_required.get(key)
     if required is None:
-        required = _prefix_required_now(region, national_number)
+        required = False
+        for leading, fullmatch, needs_prefix in bounds.formats:
+            if (leading is None or leading(national_number)) and fullmatch(national_number):
+                required = needs_prefix
+                break
         if len(_prefix_required) >= CACHE_ENTRIES:
             _prefix_required.clear()
         _prefix_required[key] = required
     return required
-
-
-def _prefix_required_now(region: str, national_number: str) -> bool:
-    metadata = _main_metadata(region)
-    rule = phonenumberutil._choose_formatting_pattern_for_number(
-        metadata.number_format, national_number
-    )
-    return bool(
-        rule is not None
-        and rule.national_prefix_formatting_rule
-        and not rule.national_prefix_optional_when_formatting
-        and not phonenumberutil._formatting_rule_has_first_group_only(
-            rule.national_prefix_formatting_rule
-        )
-    )
 
 
 def cannot_be_valid(region: str, candidate: str, leniency: int = Leniency.VALID) -> bool:
@@ -300,20 +362,19 @@ def _cannot_be_valid(region: str, candidate: str) -> bool:
         _facts_of[candidate] = facts
     if facts.lettered:
         return False
-    if _may_carry_country_code(region, facts):
+    bounds = _region(region)
+    if len(facts.digits) < bounds.fewest_digits:
+        return True  # too few for a number with a country code and for a national one
+    if _may_carry_country_code(bounds, facts):
         return len(facts.digits) < fewest_international_digits()
-    inserted = _region_facts(region)[2]
-    if inserted:
-        shortest = min(
-            min(general[0] or {1}) for general, _ in _national_descriptions(region) if general
-        )
-        return len(facts.digits) < shortest - inserted
-    national_numbers = _national_numbers_in(region, facts)
+    if bounds.inserted:
+        return len(facts.digits) < bounds.shortest_general - bounds.inserted
+    national_numbers = _national_numbers_in(bounds, facts)
     if not national_numbers:
         return True
-    if _national_prefix_may_be_written(region, facts):
+    if _national_prefix_may_be_written(bounds, facts):
         return False
-    return all(_format_requires_national_prefix(region, number) for number in national_numbers)
+    return all(_format_requires_national_prefix(bounds, number) for number in national_numbers)
 
 
 def clear_caches() -> None:
@@ -328,5 +389,4 @@ def prepare(regions: tuple[str, ...]) -> None:
     country), so that building a recognizer pays for it once per process."""
     fewest_international_digits()
     for region in regions:
-        _national_number_patterns(region)
-        _main_metadata(region)
+        _region(region)

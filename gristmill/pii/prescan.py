@@ -27,6 +27,7 @@ chunks that overlap, so a finding across a cut is seen whole by one of them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 
 import regex
@@ -57,22 +58,27 @@ Span = tuple[int, int]
 def candidate_regex(entities: tuple[str, ...]) -> regex.Pattern[str] | None:
     """One compiled regex of the candidate shapes of ``entities`` (None: nothing to scan).
 
-    A look-ahead on the shapes' first characters lets the engine pass over the many
-    positions no shape can start at (most of a text) without trying every alternative.
     It uses the ``regex`` module, as presidio does, so ``\\d`` and ``\\w`` mean the same
     characters in the pre-scan and in presidio's patterns.
     """
-    leads: list[str] = []
-    shapes: list[str] = []
+    shapes: list[tuple[str, str]] = []
     for entity in entities:
-        for lead, shape in ENTITY_SHAPES.get(entity, ()):
-            if shape not in shapes:
-                leads.append(lead)
-                shapes.append(shape)
-    if not shapes:
-        return None
-    alternatives = "|".join(f"(?:{shape})" for shape in shapes)
-    return regex.compile(f"(?=[{''.join(leads)}])(?:{alternatives})")
+        for lead_and_shape in ENTITY_SHAPES.get(entity, ()):
+            if lead_and_shape[1] not in [shape for _, shape in shapes]:
+                shapes.append(lead_and_shape)
+    return shapes_regex(shapes) if shapes else None
+
+
+def shapes_regex(shapes: Sequence[tuple[str, str]]) -> regex.Pattern[str]:
+    """One compiled regex of ``(first characters, shape)`` pairs, the shapes in order.
+
+    A look-ahead on the shapes' first characters lets the engine pass over the many
+    positions no shape can start at (most of a text) without trying every alternative.
+    """
+    alternatives = "|".join(f"(?:{shape})" for _, shape in shapes)
+    # each character (or escape) once: a class that repeats one is tried much slower
+    leads = "".join(dict.fromkeys(regex.findall(r"\\.|.", "".join(lead for lead, _ in shapes))))
+    return regex.compile(f"(?=[{leads}])(?:{alternatives})")
 
 
 def candidate_spans(pattern: regex.Pattern[str], text: str) -> list[Span]:

@@ -85,7 +85,9 @@ ENTITY_SHAPES: dict[str, tuple[tuple[str, str], ...]] = {
         (r"\d", r"\d\.\d{1,3}\.\d{1,3}\.\d"),
         (":", r":(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)"),
     ),
-    "IBAN_CODE": ((r"\d", r"(?<=(?i:[a-z]{2}))[0-9]{2}"),),
+    # two letters and two digits, the letters looked behind from the first digit (a
+    # look-behind first would be tried at every digit of the text)
+    "IBAN_CODE": ((r"\d", r"[0-9](?<=(?i:[a-z]{2})[0-9])[0-9]"),),
     # presidio's pattern is (bc1|[13]) + 25..59 characters, matched case-insensitively
     "CRYPTO": (("13", r"(?i:[13][a-z0-9]{25})"),),
     # presidio's URL patterns all end in "." and a top-level domain
