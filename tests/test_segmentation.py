@@ -145,3 +145,12 @@ def test_a_batch_splits_as_its_texts_do():
     expected = [split_words(text) for text in texts]
     assert counts.tolist() == [len(e) for e in expected]
     assert words.to_pylist() == [word for e in expected for word in e]
+
+
+def test_batch_split_knows_every_white_space_character():
+    """The batch split's list of non-ASCII white space is scanned only up to U+3000."""
+    from gristmill.segmentation import english_batch
+
+    beyond = [c for c in range(english_batch._SPACE_LIMIT, 0x110000) if chr(c).isspace()]
+    assert beyond == []
+    assert "\\x{3000}" in english_batch._OTHER_SPACE and "\\x{a0}" in english_batch._OTHER_SPACE
