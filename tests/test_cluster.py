@@ -86,3 +86,20 @@ def test_standalone_cluster_matches_embedded_and_single_worker(tmp_path, standal
     standalone = _data_bytes(tmp_path / "standalone")
     assert len(standalone) == 6
     assert standalone == _data_bytes(tmp_path / "embedded") == _data_bytes(tmp_path / "single")
+
+
+def _worker_settings() -> tuple[str, bool]:
+    import dask
+    import pyarrow
+
+    return pyarrow.default_memory_pool().backend_name, dask.config.get(
+        "distributed.worker.profile.enabled"
+    )
+
+
+def test_embedded_workers_use_the_system_allocator_and_no_profiler_without_dashboard():
+    from gristmill.pipelines.runner import dask_client
+
+    with dask_client(workers=1, dashboard=False) as client:
+        settings = list(client.run(_worker_settings).values())
+    assert settings == [("system", False)]

@@ -148,10 +148,15 @@ def _embedded_cluster_config(dashboard: bool) -> dict[str, Any]:
     """Dask settings of the embedded cluster. Without a dashboard, no statistical profiler
     (see :func:`dask_client`). The event-loop latency check ticks every second instead of
     every 20 ms: still seconds ahead of its 3 s warning, and an idle cluster's scheduler
-    and nanny then cost ~1% of a core instead of ~2.6% (each worker 0.6% instead of 1.6%)."""
+    and nanny then cost ~1% of a core instead of ~2.6% (each worker 0.6% instead of 1.6%).
+    Arrow allocates from the C library's allocator in the workers rather than mimalloc:
+    on the e2e bench the workers' peak resident set is 368 MiB instead of 410 MiB (mimalloc
+    keeps freed pages of earlier batches), for the same CPU. (Dask sets that variable in
+    this process too before it spawns a worker, as it does its OMP_NUM_THREADS.)"""
     return {
         "distributed.worker.profile.enabled": dashboard,
         "distributed.admin.tick.interval": "1s",
+        "distributed.nanny.pre-spawn-environ.ARROW_DEFAULT_MEMORY_POOL": "system",
     }
 
 
