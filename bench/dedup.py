@@ -17,13 +17,13 @@ rensa, end-to-end scaling on the embedded Dask cluster. Not run by CI.
    xxhash hash function, best of its permutation schemes) and rensa's per-document
    ``RMinHash.update``, both including the Python shingle strings they need.
 3. End to end: 50k and 200k documents (real text, re-mixed so that about 10% are planted
-   near-duplicates), read + minhash on 1 and 2 workers: wall time (cluster start-up not
-   timed), peak resident memory of the workers, duplicate edges per document. The growth
-   in the RESULT line is the one-worker time ratio (the two-worker ratio is printed too;
-   on a shared machine it also measures the neighbours' load).
+   near-duplicates), read + minhash on 1 and 2 workers: CPU seconds of the workers and the
+   client (``bench/cluster_cpu.py``; cluster start-up not counted), wall time beside it,
+   peak resident memory of the workers, duplicate edges per document. The growth in the
+   RESULT line is the one-worker CPU ratio (the two-worker one is printed too).
 
 Ends with ``RESULT recall_j90=<r> recall_j80=<r> precision=<p> sig_speedup_vs_datasketch=<x>
-sig_speedup_vs_rensa=<x> growth_50k_200k=<time ratio>``.
+sig_speedup_vs_rensa=<x> growth_50k_200k=<CPU time ratio>``.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ import numpy as np
 import psutil
 import pyarrow as pa
 import yaml
+from cluster_cpu import cluster_cpu_seconds
 
 from gristmill.dedupe.minhash import MinHashDedup
 from gristmill.dedupe.shingles import shingle_hashes
@@ -386,6 +387,7 @@ def end_to_end(workdir: Path, sizes: tuple[int, ...], workers: tuple[int, ...]) 
             with dask_client(workers=count) as client:
                 client.run(lambda: None)
                 with PeakMemory() as memory:
+                    cpu_before = cluster_cpu_seconds(client)
                     started = time.perf_counter()
                     config = {
                         "output": str(folder / f"out-{count}"),
@@ -395,11 +397,13 @@ def end_to_end(workdir: Path, sizes: tuple[int, ...], workers: tuple[int, ...]) 
                     (folder / "p.yaml").write_text(yaml.safe_dump(config))
                     run = run_pipeline(load_config(folder / "p.yaml"), client, resume=False)
                     wall = time.perf_counter() - started
+                    cpu = cluster_cpu_seconds(client) - cpu_before
             summary = run["global_steps"]["minhash"]
             results.append(
                 {
                     "documents": size,
                     "workers": count,
+                    "cpu_s": round(cpu, 2),
                     "wall_s": round(wall, 2),
                     "resolve_s": summary["wall_s"],
                     "peak_rss_mib": round(memory.peak / 2**20),
@@ -438,10 +442,10 @@ def main(argv: list[str] | None = None) -> int:
     fastest_datasketch = max(v for k, v in speed.items() if k.startswith("datasketch"))
     growth = {}
     for count in (1, 2):
-        walls = {r["documents"]: r["wall_s"] for r in scaling if r["workers"] == count}
-        growth[count] = walls[max(sizes)] / walls[min(sizes)] if len(sizes) > 1 else float("nan")
+        cpus = {r["documents"]: r["cpu_s"] for r in scaling if r["workers"] == count}
+        growth[count] = cpus[max(sizes)] / cpus[min(sizes)] if len(sizes) > 1 else float("nan")
     print(
-        f"time growth {min(sizes)} -> {max(sizes)} documents: {growth[1]:.2f}x on 1 worker, "
+        f"CPU time growth {min(sizes)} -> {max(sizes)} documents: {growth[1]:.2f}x on 1 worker, "
         f"{growth[2]:.2f}x on 2 workers (documents x{max(sizes) / min(sizes):.0f})"
     )
     edges = max(scaling, key=lambda r: r["documents"])["edges_per_document"]
