@@ -348,11 +348,30 @@ CHUNK_CACHE_SIZE = 200_000
 _chunk_cache: dict[str, tuple[str, ...]] = {}
 
 
+def _cached_complex_chunk(chunk: str, rules: _Rules) -> tuple[str, ...]:
+    """:func:`_split_complex_chunk` through the cache of recently split chunks."""
+    pieces = _chunk_cache.get(chunk)
+    if pieces is None:
+        pieces = _split_complex_chunk(chunk, rules)
+        if len(_chunk_cache) >= CHUNK_CACHE_SIZE:
+            _chunk_cache.clear()
+        _chunk_cache[chunk] = pieces
+    return pieces
+
+
+def chunk_words(chunk: str) -> tuple[str, ...]:
+    """The words of one whitespace-free chunk, as :func:`split_english` splits it."""
+    rules = _rules()
+    if chunk.isalpha() or chunk.isdecimal():
+        special = rules.specials.get(chunk)
+        return (chunk,) if special is None else tuple(special)
+    return _cached_complex_chunk(chunk, rules)
+
+
 def split_english(text: str) -> list[str]:
     """The words of ``text`` as spaCy's English tokenizer splits them (no whitespace)."""
     rules = _rules()
     specials = rules.specials
-    cache = _chunk_cache
     words: list[str] = []
     append = words.append
     extend = words.extend
@@ -364,11 +383,5 @@ def split_english(text: str) -> list[str]:
             else:
                 extend(special)
             continue
-        pieces = cache.get(chunk)
-        if pieces is None:
-            pieces = _split_complex_chunk(chunk, rules)
-            if len(cache) >= CHUNK_CACHE_SIZE:
-                cache.clear()
-            cache[chunk] = pieces
-        extend(pieces)
+        extend(_cached_complex_chunk(chunk, rules))
     return words

@@ -20,12 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from gristmill.segmentation.english import (
-    CHUNK_CACHE_SIZE,
-    _chunk_cache,
-    _rules,
-    _split_complex_chunk,
-)
+from gristmill.segmentation.english import _rules, chunk_words
 
 #: past the last white-space character (U+3000 IDEOGRAPHIC SPACE): scanning to here and not
 #: to U+10FFFF spares every process 80 ms at import (a test checks the whole range)
@@ -56,22 +51,6 @@ def _special_keys() -> pa.Array:
     return _Specials.keys
 
 
-def _chunk_words(chunk: str) -> tuple[str, ...]:
-    """Words of one chunk that is not plain, as ``split_english`` splits it (sharing its
-    cache of split chunks)."""
-    rules = _rules()
-    if chunk.isalpha() or chunk.isdecimal():
-        special = rules.specials.get(chunk)
-        return (chunk,) if special is None else tuple(special)
-    words = _chunk_cache.get(chunk)
-    if words is None:
-        words = _split_complex_chunk(chunk, rules)
-        if len(_chunk_cache) >= CHUNK_CACHE_SIZE:
-            _chunk_cache.clear()
-        _chunk_cache[chunk] = words
-    return words
-
-
 def split_english_batch(
     texts: Sequence[str],
     is_whole: Callable[[str], bool],
@@ -97,7 +76,7 @@ def split_english_batch(
 
     # words of each distinct ruled chunk and of the whole texts, appended after the chunks
     encoded = pc.dictionary_encode(chunks.take(ruled))
-    distinct_words = [_chunk_words(chunk) for chunk in encoded.dictionary.to_pylist()]
+    distinct_words = [chunk_words(chunk) for chunk in encoded.dictionary.to_pylist()]
     occurrence = encoded.indices.to_numpy(zero_copy_only=False)
     whole_index = np.flatnonzero(whole_docs)
     whole_words = [split_whole(texts[index]) for index in whole_index]
