@@ -29,23 +29,21 @@ sig_speedup_vs_rensa=<x> growth_50k_200k=<CPU time ratio>``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import gzip
 import json
 import random
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
-import psutil
 import pyarrow as pa
 import yaml
 from cluster_cpu import cluster_cpu_seconds
+from peak_memory import PeakMemory
 
 from gristmill.dedupe.minhash import MinHashDedup
 from gristmill.dedupe.shingles import shingle_hashes
@@ -325,38 +323,6 @@ def signature_throughput(documents: int = 10_000) -> dict[str, float]:
 # --- 3. end to end -------------------------------------------------------------------
 
 
-class PeakMemory:
-    """Samples the resident memory of this process's children (the Dask workers and their
-    nannies; the bench process itself holds the generated corpus, so it is left out)."""
-
-    def __init__(self, interval: float = 0.2) -> None:
-        self.interval = interval
-        self.peak = 0
-        self.peak_process = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            total = 0
-            for process in me.children(recursive=True):
-                with contextlib.suppress(psutil.Error):
-                    rss = process.memory_info().rss
-                    total += rss
-                    self.peak_process = max(self.peak_process, rss)
-            self.peak = max(self.peak, total)
-            time.sleep(self.interval)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-
 def scaling_corpus(documents: int, seed: int = 3) -> list[tuple[str, str]]:
     """Real text re-mixed into distinct documents; 10% are near-duplicates of another."""
     rng = random.Random(seed)
@@ -406,8 +372,8 @@ def end_to_end(workdir: Path, sizes: tuple[int, ...], workers: tuple[int, ...]) 
                     "cpu_s": round(cpu, 2),
                     "wall_s": round(wall, 2),
                     "resolve_s": summary["wall_s"],
-                    "peak_rss_mib": round(memory.peak / 2**20),
-                    "peak_worker_rss_mib": round(memory.peak_process / 2**20),
+                    "peak_rss_mib": round(memory.children / 2**20),
+                    "peak_worker_rss_mib": round(memory.worker / 2**20),
                     "dropped": summary["dropped"],
                     "duplicate_edges": summary["duplicate_edges"],
                     "edges_per_document": round(summary["duplicate_edges"] / size, 4),

@@ -39,7 +39,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -52,6 +51,7 @@ from distributed import get_task_stream
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from peak_memory import PeakMemory  # noqa: E402
 from scale_corpus import EXACT, NEAR, build_corpus, load_truth, shard_name  # noqa: E402
 
 from gristmill.dedupe import near_duplicates  # noqa: E402
@@ -74,41 +74,6 @@ def tree_cpu_seconds() -> float:
         with contextlib.suppress(psutil.Error):
             total += sum(child.cpu_times()[:2])
     return total
-
-
-class PeakMemory:
-    """Samples the resident memory of this process (the client) and of its descendants."""
-
-    def __init__(self, interval: float = 0.2) -> None:
-        self.interval = interval
-        self.client = 0
-        self.worker = 0
-        self.total = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        me = psutil.Process()
-        while not self._stop.is_set():
-            with contextlib.suppress(psutil.Error):
-                own = me.memory_info().rss
-                self.client = max(self.client, own)
-                total = own
-                for child in me.children(recursive=True):
-                    with contextlib.suppress(psutil.Error):
-                        rss = child.memory_info().rss
-                        total += rss
-                        self.worker = max(self.worker, rss)
-                self.total = max(self.total, total)
-            time.sleep(self.interval)
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 #: The MinHash resolve's own task functions, timed in CPU on the workers.
