@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.progress import (
@@ -149,6 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(commands)
     return parser
+
+
+def program() -> NoReturn:
+    """The ``gristmill`` console script and ``python -m gristmill``: :func:`main`, then an
+    exit that skips the interpreter's teardown (:mod:`gristmill.process_exit`, about 0.3
+    CPU s with Dask, pandas and numba loaded). :func:`main` itself returns, for callers in
+    Python."""
+    from gristmill.process_exit import exit_now
+
+    exit_now(main())
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,10 @@ import numba
 import numpy as np
 import pandas as pd
 
+from gristmill.dedupe.numba_target import prepare as prepare_numba_target
+
+prepare_numba_target()
+
 
 def connected_components(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(nodes, labels)``: the sorted distinct nodes of the edges and their component,

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import xxhash
 
@@ -209,6 +208,8 @@ def read_key_range(
     """The rows of range files whose ``key_column`` lies in the range of ``prefix``."""
     if not paths:
         return pa.table({column: [] for column in columns})
+    import pyarrow.dataset as ds  # here, not at import: pyarrow.dataset imports pandas
+
     low, high = key_range(bits, prefix)
     fs, _ = url_to_fs(paths[0])
     dataset = ds.dataset([url_to_fs(p)[1] for p in paths], filesystem=fs, format="parquet")

@@ -13,15 +13,16 @@ from __future__ import annotations
 import json
 import posixpath
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from gristmill.steps import StepResult, shard_bucket, split_by_reasons
 from gristmill.storage import options_for, url_to_fs
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DROP_LIST_DIR = "drops"
 
@@ -75,6 +76,8 @@ def load_drop_table(resolution_dir: str, bucket: str, bucket_is_hashed: bool = F
     part = posixpath.join(root, DROP_LIST_DIR, f"shard={name}")
     if not fs.exists(part):
         return {}
+    import pyarrow.dataset as ds  # here, not at import: pyarrow.dataset imports pandas
+
     dataset = ds.dataset(part, filesystem=fs, format="parquet")
     columns = [c for c in ("id", "duplicate_of", "reason", "cluster_size") if c in dataset.schema.names]
     return dataset.to_table(columns=columns).to_pydict()

@@ -11,6 +11,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from gristmill.dedupe.numba_target import prepare as prepare_numba_target
+
+prepare_numba_target()
+
 MASK64 = (1 << 64) - 1
 FMIX_MULTIPLIERS = (0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53)
 _SHIFT = np.uint64(33)

@@ -58,12 +58,11 @@ from pydantic import Field
 from gristmill.dedupe.code_headers import strip_leading_comments
 from gristmill.dedupe.dedup_index import DedupIndex, index_under, other_parts_state
 from gristmill.dedupe.drop_list import Drop, apply_drops, load_drops
-from gristmill.dedupe.lsh import band_keys, content_keys
-from gristmill.dedupe.near_duplicates import ResolveSettings, resolve_near_duplicates
-from gristmill.dedupe.shingles import shingle_hashes
 from gristmill.dedupe.signature_files import fixed_list
-from gristmill.dedupe.signatures import minhash_signatures
 from gristmill.steps import GlobalStep, StepResult
+
+# The compiled kernels (numba) and the resolve (pandas) are imported where they are used:
+# a client that only validates the config, plans and submits does not load them.
 
 #: Text bytes hashed at once by ``collect`` (bounds its memory to a few hundred MB).
 SLICE_BYTES = 8 * 1024 * 1024
@@ -155,6 +154,9 @@ class MinHashDedup(GlobalStep):
         sizes = pc.binary_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
         slice_of = np.cumsum(sizes) // SLICE_BYTES
         cuts = [0, *(np.flatnonzero(np.diff(slice_of)) + 1).tolist(), len(sizes)]
+        from gristmill.dedupe.shingles import shingle_hashes
+        from gristmill.dedupe.signatures import minhash_signatures
+
         signatures, counts = [], []
         for begin, end in zip(cuts[:-1], cuts[1:], strict=True):
             shingles = shingle_hashes(
@@ -185,6 +187,8 @@ class MinHashDedup(GlobalStep):
         return flags
 
     def collect(self, batch: pa.Table) -> pa.Table:
+        from gristmill.dedupe.lsh import band_keys, content_keys
+
         signatures, shingles = self.signatures(batch.column("text"), self.code_documents(batch))
         return pa.table(
             {
@@ -201,6 +205,8 @@ class MinHashDedup(GlobalStep):
         return other_parts_state(self.index, self.name, resolution_dir)
 
     def resolve(self, signature_paths: list[str], resolution_dir: str) -> dict[str, Any]:
+        from gristmill.dedupe.near_duplicates import ResolveSettings, resolve_near_duplicates
+
         index = DedupIndex(self.index, self.name, self.index_params()) if self.index else None
         settings = ResolveSettings(
             self.bands, self.num_perm, self.verify_min_jaccard, self.min_size_ratio

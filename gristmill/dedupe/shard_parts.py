@@ -12,7 +12,6 @@ import posixpath
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from gristmill.steps import shard_bucket
@@ -37,6 +36,8 @@ def read_shard_part(
     part = posixpath.join(root, name, f"shard={shard_bucket(shard_key)}")
     if not fs.exists(part):
         return None
+    import pyarrow.dataset as ds  # here, not at import: pyarrow.dataset imports pandas
+
     table = ds.dataset(part, filesystem=fs, format="parquet").to_table(columns=columns)
     return table if table.num_rows else None
 
