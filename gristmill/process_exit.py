@@ -16,7 +16,7 @@ worker process spent about 0.5 CPU s in it and the client about 0.3 s. Pandas al
 Files must be closed before that, as gristmill's writers always do (``with`` blocks); an
 open, unflushed file object would lose its buffer. The embedded cluster's worker processes
 exit the same way once they have closed cleanly
-(:class:`gristmill.pipelines.runner.FastExitPlugin`).
+(:class:`gristmill.pipelines.worker_exit.FastExitPlugin`).
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ def test_exit_now_runs_atexit_flushes_and_keeps_the_code_but_skips_teardown():
 def test_worker_fast_exit_only_after_a_clean_teardown():
     setup = _FINALIZER + textwrap.dedent(
         """
-        from gristmill.pipelines.runner import FastExitPlugin
+        from gristmill.pipelines.worker_exit import FastExitPlugin
         plugin = FastExitPlugin()
         plugin.setup(None)
         """

@@ -34,13 +34,12 @@ from __future__ import annotations
 import math
 import posixpath
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
-from gristmill.dedupe.components import choose_kept, connected_components
 from gristmill.dedupe.dedup_index import (
     DOCUMENTS_DIR,
     REDUNDANT_FILE,
@@ -52,7 +51,6 @@ from gristmill.dedupe.dedup_index import (
     write_parquet,
 )
 from gristmill.dedupe.drop_list import load_drop_table, write_drop_list, write_drop_table
-from gristmill.dedupe.lsh import star_edges
 from gristmill.dedupe.signature_files import (
     ROW_BITS,
     SignatureFile,
@@ -63,6 +61,12 @@ from gristmill.dedupe.signature_files import (
     row_count,
     rows_of,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# pandas and the compiled kernels (lsh, components) are imported in the functions that use
+# them: the client of a small run only submits the one-task resolve and loads neither.
 
 #: Bucket rows per partition of the shuffle (about 30 MB of pandas each).
 ROWS_PER_PARTITION = 1_000_000
@@ -81,36 +85,26 @@ class ResolveSettings:
     min_size_ratio: float | None = None
 
 
-_EDGE_META = pd.DataFrame(
-    {"centre": pd.Series([], dtype="int64"), "member": pd.Series([], dtype="int64")}
-)
-_BAND_META = pd.DataFrame(
-    {
-        "part": pd.Series([], dtype="int64"),
-        "bucket": pd.Series([], dtype="uint64"),
-        "content": pd.Series([], dtype="uint64"),
-        "node": pd.Series([], dtype="int64"),
-    }
-)
-_MEMBER_META = pd.DataFrame(
-    {
-        "component": pd.Series([], dtype="int64"),
-        "id": pd.Series([], dtype="string"),
-        "priority": pd.Series([], dtype="int64"),
-        "indexed": pd.Series([], dtype="bool"),
-        "shard": pd.Series([], dtype="string"),
-        "display_id": pd.Series([], dtype="string"),
-    }
-)
-_DROP_META = pd.DataFrame(
-    {
-        "id": pd.Series([], dtype="string"),
-        "shard": pd.Series([], dtype="string"),
-        "duplicate_of": pd.Series([], dtype="string"),
-        "reason": pd.Series([], dtype="string"),
-        "cluster_size": pd.Series([], dtype="int64"),
-    }
-)
+@cache
+def _metas() -> dict[str, pd.DataFrame]:
+    """The empty frames that give the collections their columns and dtypes."""
+    import pandas as pd
+
+    def frame(columns: dict[str, str]) -> pd.DataFrame:
+        return pd.DataFrame({name: pd.Series([], dtype=kind) for name, kind in columns.items()})
+
+    return {
+        "edge": frame({"centre": "int64", "member": "int64"}),
+        "band": frame({"part": "int64", "bucket": "uint64", "content": "uint64", "node": "int64"}),
+        "member": frame(
+            {"component": "int64", "id": "string", "priority": "int64", "indexed": "bool",
+             "shard": "string", "display_id": "string"}
+        ),
+        "drop": frame(
+            {"id": "string", "shard": "string", "duplicate_of": "string", "reason": "string",
+             "cluster_size": "int64"}
+        ),
+    }  # fmt: skip
 
 
 #: From this many documents on, the resolve's shuffles are peer to peer (disk-backed, so a
@@ -129,9 +123,11 @@ def partition_bits(band_rows: int) -> int:
 
 
 def _band_rows(file: SignatureFile, bits: int) -> pd.DataFrame:
+    import pandas as pd
+
     table = read_columns(file.path, ["shingles", "content", "bands"])
     if table is None:
-        return _BAND_META.copy()
+        return _metas()["band"].copy()
     present = table.column("shingles").to_numpy() > 0
     bands = list_matrix(table.column("bands"))[present]
     width = bands.shape[1]
@@ -155,8 +151,12 @@ def _partition_edges(
     staging: str | None,
 ) -> pd.DataFrame:
     """Star edges of the buckets of one key range, against the index's same range."""
+    import pandas as pd
+
+    from gristmill.dedupe.lsh import star_edges
+
     if frame.empty:
-        return _EDGE_META.copy()
+        return _metas()["edge"].copy()
     prefix = int(frame.index[0])
     buckets = frame["bucket"].to_numpy(dtype=np.uint64)
     content = frame["content"].to_numpy(dtype=np.uint64)
@@ -209,6 +209,8 @@ def _with_centre_signatures(
 ) -> pd.DataFrame:
     """Edges of one group of centre files, deduplicated, with the centre's signature and
     shingle count."""
+    import pandas as pd
+
     edges = frame.reset_index().drop_duplicates(ignore_index=True)
     columns = _signature_columns(num_perm)
     if edges.empty:
@@ -242,8 +244,10 @@ def _verified(
 ) -> pd.DataFrame:
     """The edges of one group of member files whose signatures agree enough and whose
     shingle counts are close enough."""
+    import pandas as pd
+
     if frame.empty:
-        return _EDGE_META.copy()
+        return _metas()["edge"].copy()
     members = frame.index.to_numpy(dtype=np.int64)
     rows = rows_of(files, members, ["signature", "shingles"])
     keep = np.ones(len(members), dtype=bool)
@@ -266,9 +270,11 @@ def _with_documents(
     frame: pd.DataFrame, files: list[SignatureFile], first_indexed: int
 ) -> pd.DataFrame:
     """Component members of one group of files, with their ids and priorities."""
+    import pandas as pd
+
     members = frame.reset_index()
     if members.empty:
-        return _MEMBER_META.copy()
+        return _metas()["member"].copy()
     nodes = members["node"].to_numpy()
     indexed = (nodes >> ROW_BITS) >= first_indexed
     parts = []
@@ -295,7 +301,7 @@ def _with_documents(
                 }
             )
         )
-    return pd.concat(parts, ignore_index=True).astype(_MEMBER_META.dtypes.to_dict())
+    return pd.concat(parts, ignore_index=True).astype(_metas()["member"].dtypes.to_dict())
 
 
 def cluster_size_counts(labels: np.ndarray) -> dict[str, int]:
@@ -307,9 +313,11 @@ def cluster_size_counts(labels: np.ndarray) -> dict[str, int]:
 
 
 def _drops_of_components(frame: pd.DataFrame) -> pd.DataFrame:
+    from gristmill.dedupe.components import choose_kept
+
     if frame.empty:
-        return _DROP_META.copy()
-    return choose_kept(frame).astype(_DROP_META.dtypes.to_dict())
+        return _metas()["drop"].copy()
+    return choose_kept(frame).astype(_metas()["drop"].dtypes.to_dict())
 
 
 def _write_index_documents(
@@ -402,11 +410,14 @@ def _run_phases(
         )
         return dask.compute(resolved)[0] | {"documents": int(documents), "partitions": 1 << bits}
     import dask.dataframe as dd
+    import pandas as pd
 
-    bucket_rows = dd.from_map(_band_rows, run_files, bits=bits, meta=_BAND_META)
+    from gristmill.dedupe.components import connected_components
+
+    bucket_rows = dd.from_map(_band_rows, run_files, bits=bits, meta=_metas()["band"])
     by_range = bucket_rows.set_index("part", divisions=list(range((1 << bits) + 1)))
     edges = by_range.map_partitions(
-        _partition_edges, dask.delayed(index_parts, pure=True), bits, staging, meta=_EDGE_META
+        _partition_edges, dask.delayed(index_parts, pure=True), bits, staging, meta=_metas()["edge"]
     )
     divisions = file_group_divisions(len(files), FILES_PER_GROUP)
     files_shared = dask.delayed(files, pure=True)
@@ -428,7 +439,7 @@ def _run_phases(
             settings.num_perm,
             settings.min_jaccard,
             settings.min_size_ratio,
-            meta=_EDGE_META,
+            meta=_metas()["edge"],
         )
     # the task-based shuffle starts faster; the peer-to-peer one bounds memory at scale
     shuffle = {"dataframe.shuffle.method": "tasks" if documents < P2P_SHUFFLE_DOCUMENTS else "p2p"}
@@ -456,10 +467,10 @@ def _run_phases(
             members, npartitions=max(1, len(members) // 1_000_000), sort=False
         )
         documents_of_members = member_frame.set_index("node", divisions=divisions).map_partitions(
-            _with_documents, files_shared, len(run_files), meta=_MEMBER_META
+            _with_documents, files_shared, len(run_files), meta=_metas()["member"]
         )
         drops = documents_of_members.shuffle(on="component").map_partitions(
-            _drops_of_components, meta=_DROP_META
+            _drops_of_components, meta=_metas()["drop"]
         )
         with dask.config.set(shuffle):
             _, reasons = dask.compute(
@@ -493,7 +504,14 @@ def _resolve_in_one_task(
 ) -> dict[str, Any]:
     """The four phases over all of a small run's signature files at once (see the module),
     with the drop list written by this task; returns the summary counts."""
-    rows = pd.concat([_BAND_META, *(_band_rows(file, bits) for file in files)], ignore_index=True)
+    import pandas as pd
+
+    from gristmill.dedupe.components import connected_components
+    from gristmill.dedupe.lsh import star_edges
+
+    rows = pd.concat(
+        [_metas()["band"], *(_band_rows(file, bits) for file in files)], ignore_index=True
+    )
     buckets = rows["bucket"].to_numpy(dtype=np.uint64)
     centres, members = star_edges(
         buckets,

@@ -9,13 +9,11 @@ checked for every stage of every source.
 
 from __future__ import annotations
 
-import atexit
 import importlib
 import json
 import os
 import posixpath
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -45,7 +43,7 @@ from gristmill.pipelines.scrubbed_output import remove_unscrubbed_work
 from gristmill.pipelines.segment import READ_STAGE, SegmentTask, run_segment
 from gristmill.pipelines.source_checks import check_sources_yielded
 from gristmill.pipelines.stats import AccountingError, check_chain, merge_source_stats
-from gristmill.process_exit import exit_now
+from gristmill.pipelines.worker_exit import FastExitPlugin
 from gristmill.records import files_digest
 from gristmill.steps import GlobalStep
 from gristmill.storage import register as register_storage
@@ -74,39 +72,6 @@ class StorageOptionsPlugin(WorkerPlugin):
     def setup(self, worker: Any) -> None:
         for prefix, options in self.entries:
             register_storage(prefix, options)
-
-
-class FastExitPlugin(WorkerPlugin):
-    """A worker process of the embedded cluster that has closed cleanly exits through
-    :func:`~gristmill.process_exit.exit_now` (code 0) instead of tearing its interpreter down.
-
-    The handler is registered at ``atexit`` when the plugin is set up. It acts only if
-    the worker's ``teardown`` ran and no uncaught exception reached ``sys.excepthook``.
-    Any other exit takes the normal path and its own exit code."""
-
-    name = "gristmill-fast-exit"
-
-    def __init__(self) -> None:
-        self.closed = False
-        self.failed = False
-
-    def setup(self, worker: Any) -> None:
-        previous_hook = sys.excepthook
-
-        def note_failure(*exc_info: Any) -> None:
-            self.failed = True
-            previous_hook(*exc_info)
-
-        sys.excepthook = note_failure
-        atexit.register(self._exit)
-
-    def teardown(self, worker: Any) -> None:
-        self.closed = True
-
-    def _exit(self) -> None:
-        if self.closed and not self.failed:
-            atexit.unregister(self._exit)
-            exit_now(0)
 
 
 class RunFailed(RuntimeError):

@@ -8,7 +8,6 @@ import posixpath
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from gristmill.pipelines.stats import SAMPLE_CHARS
 from gristmill.report.html import STYLE, render_report
@@ -107,10 +106,12 @@ def _texts_of(url: str, ids: set[str]) -> dict[str, str]:
                         break
         return found
     for batch in batches:
-        hits = batch.filter(pc.is_in(batch.column("id"), pa.array(sorted(ids))))
-        found.update(
-            zip(hits.column("id").to_pylist(), hits.column("text").to_pylist(), strict=True)
-        )
+        # matched in Python: building an Arrow array from Python objects would make pyarrow
+        # import pandas (0.2 CPU s of the client's start-up) to check what it was given
+        texts = batch.column("text")
+        for row, doc_id in enumerate(batch.column("id").to_pylist()):
+            if doc_id in ids:
+                found[doc_id] = texts[row].as_py()
         if len(found) == len(ids):
             break
     return found
