@@ -36,6 +36,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -45,28 +46,117 @@ from pathlib import Path
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 FILES = 8
+#: Longest Gutenberg piece, in characters.
+PIECE_CHARS = 8000
 
-SHELLS = [
-    (
-        "<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head><body>"
-        "<header><a href='/'>Home</a> | <a href='/news'>News</a> | <a href='/about'>About us</a>"
-        " | <a href='/contact'>Contact</a></header><nav><ul>{nav}</ul></nav>"
-        "<main><article><h1>{title}</h1>{body}</article></main>"
-        "<aside><h3>Related posts</h3><ul>{related}</ul></aside>"
-        "<footer>Copyright 2024 Example Media. All rights reserved. <a href='/privacy'>Privacy"
-        "</a> <a href='/terms'>Terms of use</a></footer></body></html>"
-    ),
-    (
-        "<html><head><title>{title} - Forum</title><script>var x = 1;</script></head><body>"
-        "<div id='menu'>{nav}</div><div class='content'><h2>{title}</h2>{body}</div>"
-        "<div class='sidebar'>{related}</div><div class='footer'>Powered by ForumSoft. "
-        "Cookies help us deliver our services.</div></body></html>"
-    ),
-    (
-        "<html><body><table><tr><td class='nav'>{nav}</td><td><h1>{title}</h1>{body}</td></tr>"
-        "</table><p class='small'>{related}</p></body></html>"
-    ),
-]
+#: Text nodes of a real page longer than this many words are its own content: removed from
+#: the shell so that every document does not share them.
+SHELL_TEXT_WORDS = 12
+#: A shell is used only if main-text extraction finds at most this many words in it alone.
+SHELL_LEFTOVER_WORDS = 60
+_MARKUP = re.compile(
+    r"(<script\b.*?</script\s*>|<style\b.*?</style\s*>|<!--.*?-->|<[^>]*>)", re.S | re.I
+)
+_PARAGRAPH_OPEN = re.compile(r"<p\b", re.I)
+_PARAGRAPH_CLOSE = re.compile(r"</p\s*>", re.I)
+_META_CHARSET = re.compile(r"<meta\b[^>]*charset[^>]*>", re.I)
+_BODY_END = re.compile(r"</body\s*>", re.I)
+ARTICLE_MARK = "\x00ARTICLE\x00"
+#: An article of plain prose to check that a shell's mark sits where main text is found.
+PROBE_TEXT = (
+    "The miller walked down to the river every morning before the sun rose over the hills, "
+    "and he listened to the wheel turning slowly while the grain was ground into flour for "
+    "the village bakers who waited at the door with their carts and their baskets"
+)
+PROBE_WORDS = PROBE_TEXT.split(" ")
+PROBE_ARTICLE = f"<article><h1>The mill</h1>{f'<p>{PROBE_TEXT}.</p>' * 3}</article>"
+
+
+def _declared_charset(payload: bytes, content_type: str) -> str:
+    found = re.search(r"charset=[\"']?([\w-]+)", content_type, re.I) or re.search(
+        rb"charset=[\"']?([\w-]+)", payload[:4096], re.I
+    )
+    if not found:
+        return "utf-8"
+    name = found.group(1)
+    return name.decode("ascii", "replace") if isinstance(name, bytes) else name
+
+
+def _shell_of(page: str) -> str | None:
+    """A real page without its own main text: paragraphs and long text nodes removed
+    (scripts, styles, navigation, headings, link lists and footers kept), with a mark
+    where the first paragraph was, or before ``</body>``."""
+    parts = _MARKUP.split(_META_CHARSET.sub("", page))  # even items: text between markup
+    kept, in_paragraph, marked = [], False, False
+    for i, part in enumerate(parts):
+        if i % 2 and _PARAGRAPH_OPEN.match(part):
+            in_paragraph = True
+            if not marked:
+                kept.append(ARTICLE_MARK)
+                marked = True
+        elif i % 2 and _PARAGRAPH_CLOSE.match(part):
+            in_paragraph = False
+        elif not in_paragraph and (i % 2 or len(part.split()) <= SHELL_TEXT_WORDS):
+            kept.append(part)
+    shell = "".join(kept)
+    if not marked:
+        end = _BODY_END.search(shell)
+        if not end:
+            return None
+        shell = shell[: end.start()] + ARTICLE_MARK + shell[end.start() :]
+    return shell
+
+
+def _real_shells() -> list[str]:
+    """Shells of the real HTML pages (200 responses) of the WARC files in ``../shared/data``."""
+    from resiliparse.extract.html2text import extract_plain_text
+    from warcio.archiveiterator import ArchiveIterator
+
+    shells = []
+    for path in sorted((DATA / "web" / "warc").rglob("*")):
+        if not re.search(r"\.w?arc(\.gz)?$", path.name):
+            continue
+        try:
+            with open(path, "rb") as handle:
+                for record in ArchiveIterator(handle, arc2warc=True):
+                    headers = record.http_headers
+                    if record.rec_type != "response" or headers is None:
+                        continue
+                    content_type = headers.get_header("Content-Type") or ""
+                    if "html" not in content_type or not headers.get_statuscode().startswith("2"):
+                        continue
+                    payload = record.content_stream().read()
+                    charset = _declared_charset(payload, content_type)
+                    try:
+                        page = payload.decode(charset, "replace")
+                    except LookupError:
+                        page = payload.decode("utf-8", "replace")
+                    shell = _shell_of(page)
+                    if shell and len(shell) > 500:
+                        shells.append(shell)
+        except Exception:  # a damaged archive of the corpus: its other pages still count
+            continue
+    kept, per_leftover = [], {}
+    for shell in shells:
+        # a shell whose own text the extractor still takes for main content (data tables,
+        # lists of short items) would put that text in every document made with it
+        empty = shell.replace(ARTICLE_MARK, "<article></article>")
+        leftover = extract_plain_text(empty, main_content=True)
+        # and one whose article the extractor drops (the mark in a navigation block) would
+        # only measure pages with no text
+        probe = shell.replace(ARTICLE_MARK, PROBE_ARTICLE)
+        found = set(extract_plain_text(probe, main_content=True).split())
+        recall = sum(word in found for word in PROBE_WORDS) / len(PROBE_WORDS)
+        if (
+            len(leftover.split()) <= SHELL_LEFTOVER_WORDS
+            and recall >= 0.9
+            and per_leftover.get(leftover, 0) < 2
+        ):
+            per_leftover[leftover] = per_leftover.get(leftover, 0) + 1  # two per site template
+            kept.append(shell)
+    if not kept:
+        raise RuntimeError(f"no usable HTML pages in {DATA / 'web' / 'warc'}")
+    return kept
 
 
 def _texts(rng: random.Random) -> list[tuple[str, str]]:
@@ -86,25 +176,23 @@ def _texts(rng: random.Random) -> list[tuple[str, str]]:
     for path in sorted((DATA / "books" / "gutenberg").glob("*.txt")):
         raw = path.read_bytes().decode("utf-8", "replace")
         paragraphs = [p.strip() for p in raw.replace("\r\n", "\n").split("\n\n") if p.strip()]
-        for start in range(0, len(paragraphs), 40):
-            chunk = "\n\n".join(paragraphs[start : start + 40])
-            if len(chunk) > 2000:
-                texts.append((f"{path.stem} part {start // 40}", chunk))
+        start = 0
+        while start < len(paragraphs):  # web-page-sized pieces: 4-10 paragraphs, at most 8 KB
+            end = min(len(paragraphs), start + rng.randint(4, 10))
+            chunk = "\n\n".join(paragraphs[start:end])[:PIECE_CHARS]
+            if len(chunk) > 1000:
+                texts.append((f"{path.stem} part {start}", chunk))
+            start = end
     rng.shuffle(texts)
     return texts
 
 
-def _page(rng: random.Random, title: str, text: str) -> bytes:
+def _page(rng: random.Random, shells: list[str], title: str, text: str) -> bytes:
     import html
 
-    nav = "".join(f"<li><a href='/c/{i}'>Category {i}</a></li>" for i in range(rng.randint(5, 15)))
-    related = "".join(
-        f"<li><a href='/p/{rng.randint(1, 10**6)}'>Story number {rng.randint(1, 999)}</a></li>"
-        for _ in range(rng.randint(3, 8))
-    )
     body = "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n") if p.strip())
-    shell = SHELLS[rng.randrange(len(SHELLS))]
-    return shell.format(title=html.escape(title), nav=nav, related=related, body=body).encode()
+    article = f"<article><h1>{html.escape(title)}</h1>{body}</article>"
+    return shells[rng.randrange(len(shells))].replace(ARTICLE_MARK, article).encode()
 
 
 def _near_duplicate(rng: random.Random, text: str) -> str:
@@ -119,16 +207,17 @@ def build_workload(folder: Path, target_mb: int, seed: int = 0) -> Path:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
-    done = folder / f"workload-{target_mb}mb-{seed}"
+    done = folder / f"workload-v2-{target_mb}mb-{seed}"
     if (done / "DONE").exists():
         return done
     shutil.rmtree(done, ignore_errors=True)
     done.mkdir(parents=True)
     rng = random.Random(seed)
     texts = _texts(rng)
+    shells = _real_shells()
     per_file = target_mb * 1_000_000 // FILES
     pages: list[tuple[str, str]] = []
-    counter = 0
+    counter = text_bytes = 0
     for index in range(FILES):
         path = done / f"CC-BENCH-{index:05d}.warc.gz"
         with open(path, "wb") as handle:
@@ -158,20 +247,24 @@ def build_workload(folder: Path, target_mb: int, seed: int = 0) -> Path:
                     )
                 elif kind < 0.12:
                     ctype, status = "text/html; charset=utf-8", "404 Not Found"
-                    payload = _page(rng, "Page not found", "The page you requested was not found.")
+                    payload = _page(
+                        rng, shells, "Page not found", "The page you requested was not found."
+                    )
                 elif kind < 0.22 and pages:
                     title, text = pages[rng.randrange(len(pages))]
+                    text_bytes += len(text.encode())
                     ctype, payload, status = (
                         "text/html; charset=utf-8",
-                        _page(rng, title, text),
+                        _page(rng, shells, title, text),
                         "200 OK",
                     )
                 elif kind < 0.32 and pages:
                     title, text = pages[rng.randrange(len(pages))]
                     text = _near_duplicate(rng, text)
+                    text_bytes += len(text.encode())
                     ctype, payload, status = (
                         "text/html; charset=utf-8",
-                        _page(rng, title, text),
+                        _page(rng, shells, title, text),
                         "200 OK",
                     )
                 else:
@@ -179,9 +272,10 @@ def build_workload(folder: Path, target_mb: int, seed: int = 0) -> Path:
                     if counter >= len(texts):  # cycle the corpus with a marker so texts differ
                         text = f"Edition {counter // len(texts)}. " + _near_duplicate(rng, text)
                     pages.append((title, text))
+                    text_bytes += len(text.encode())
                     ctype, payload, status = (
                         "text/html; charset=utf-8",
-                        _page(rng, title, text),
+                        _page(rng, shells, title, text),
                         "200 OK",
                     )
                 headers = StatusAndHeaders(
@@ -192,13 +286,15 @@ def build_workload(folder: Path, target_mb: int, seed: int = 0) -> Path:
                     url, "response", payload=io.BytesIO(payload), http_headers=headers
                 )
                 writer.write_record(record)
-    (done / "DONE").write_text(str(counter))
+    (done / "DONE").write_text(json.dumps({"records": counter, "text_bytes": text_bytes}))
     return done
 
 
 # -- the two sides ---------------------------------------------------------------------------
 GRISTMILL_STAGES = [
-    {"lid": {"method": "fasttext", "languages": ["en"], "threshold": 0.65}},  # raw lid.176, as datatrove
+    {
+        "lid": {"method": "fasttext", "languages": ["en"], "threshold": 0.65}
+    },  # raw lid.176, as datatrove
     "gopher_quality",
     "gopher_repetition",
     "c4",
@@ -330,6 +426,11 @@ def descendants(root):
             stack.append(child)
     return found
 
+import ctypes
+# a subreaper: a descendant orphaned by its parent (a forkserver's child, a tracker that
+# outlives the client) is reparented to this process, waited for, and its CPU counted
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
 out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
 t = time.perf_counter()
 p = subprocess.Popen(sys.argv[1:], stdout=out, stderr=err, start_new_session=True)
@@ -342,6 +443,9 @@ while p.poll() is None:
 rc = p.returncode
 try: os.killpg(p.pid, signal.SIGKILL)  # orphans of a failed run must not linger
 except ProcessLookupError: pass
+while True:
+    try: os.wait()
+    except ChildProcessError: break
 u = resource.getrusage(resource.RUSAGE_CHILDREN)
 out.seek(0); err.seek(0)
 print(json.dumps({"rc": rc, "cpu_s": u.ru_utime + u.ru_stime, "wall_s": time.perf_counter() - t,
@@ -356,7 +460,9 @@ def run_side(command: list[str], env: dict[str, str] | None = None) -> dict[str,
     it, measured in a fresh child so nothing else of this process counts; and the peak
     resident sets of the command's own process and of its descendants, apart (Linux)."""
     probe = [sys.executable, "-c", PROBE, *command]
-    result = subprocess.run(probe, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    result = subprocess.run(
+        probe, capture_output=True, text=True, env={**os.environ, **(env or {})}
+    )
     record = json.loads(result.stdout.strip().splitlines()[-1])
     if record["rc"]:
         name = "datatrove" if "-c" in command else " ".join(command[:5])
@@ -379,8 +485,12 @@ def main() -> int:
     workload = build_workload(cache, args.mb)
     files = sorted(str(p) for p in workload.glob("*.warc.gz"))
     mb = sum(Path(f).stat().st_size for f in files) / 1e6
+    built = json.loads((workload / "DONE").read_text())
+    text_per_gz = built["text_bytes"] / 1e6 / mb
     print(
-        f"workload: {len(files)} files, {mb:.1f} MB gz, {(workload / 'DONE').read_text()} records"
+        f"workload: {len(files)} files, {mb:.1f} MB gz, {built['records']} records "
+        f"({mb * 1000 / built['records']:.1f} KB gz each), {built['text_bytes'] / 1e6:.1f} MB "
+        f"of text in the HTML pages ({text_per_gz:.2f} MB of text per MB of gz)"
     )
     scratch = Path(tempfile.mkdtemp(prefix="e2e-", dir=cache))
     env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -388,9 +498,15 @@ def main() -> int:
     # fixed start-up cost: the same pipeline on one tiny WARC file
     tiny = scratch / "tiny"
     tiny.mkdir()
-    build_workload(tiny, 1)
-    tiny_files = [str(p) for p in sorted((tiny / "workload-1mb-0").glob("*.warc.gz"))[:1]]
-    startup = run_side(gristmill_command(tiny, scratch / "out-tiny", 1, tiny_files), env)
+    tiny_files = [str(p) for p in sorted(build_workload(tiny, 1).glob("*.warc.gz"))[:1]]
+    startups = [
+        run_side(gristmill_command(tiny, scratch / "out-tiny", 1, tiny_files), env)["cpu_s"]
+        for _ in range(3)
+    ]
+    startup = statistics.median(startups)
+    print(
+        f"start-up cpu (1 tiny file, 1 worker), 3 runs: {', '.join(f'{c:.2f}' for c in startups)} s"
+    )
 
     gristmill_runs, datatrove_runs = [], []
     for run in range(args.runs):
@@ -419,17 +535,18 @@ def main() -> int:
         statistics.median(r["cpu_s"] for r in datatrove_runs) if datatrove_runs else float("nan")
     )
     print(
-        f"startup cpu {startup['cpu_s']:.2f} s; 1 worker wall {one['wall_s']:.1f} s vs "
+        f"startup cpu {startup:.2f} s; 1 worker wall {one['wall_s']:.1f} s vs "
         f"{args.workers} workers {g_wall:.1f} s (wall time: meaningful on an idle machine)"
     )
     shutil.rmtree(scratch, ignore_errors=True)
     print(
         f"RESULT cpu_ratio_vs_datatrove={d_cpu / g_cpu:.2f} mb_per_s_per_core={mb / g_cpu:.2f} "
-        f"scaling_2w={one['wall_s'] / g_wall:.2f} startup_cpu_s={startup['cpu_s']:.2f} "
+        f"scaling_2w={one['wall_s'] / g_wall:.2f} startup_cpu_s={startup:.2f} "
         f"worker_peak_rss_mib={max(r['worker_peak_rss_mib'] for r in gristmill_runs):.0f} "
         f"client_peak_rss_mib={max(r['client_peak_rss_mib'] for r in gristmill_runs):.0f} "
         f"docs_out_gristmill={gristmill_runs[-1]['docs_out']} "
-        f"docs_out_datatrove={datatrove_runs[-1]['docs_out'] if datatrove_runs else 'n/a'}"
+        f"docs_out_datatrove={datatrove_runs[-1]['docs_out'] if datatrove_runs else 'n/a'} "
+        f"text_mb_per_gz_mb={text_per_gz:.2f}"
     )
     return 0
 

@@ -52,3 +52,18 @@ def test_the_code_point_table_from_the_cache_equals_a_fresh_build(tmp_path, monk
     fresh = word_tables._build_code_point_table("NFKC", True)
     for a, b in zip(loaded, fresh, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_jieba_prefix_dictionary_from_the_cache_is_jiebas_own(tmp_path, monkeypatch) -> None:
+    import jieba
+
+    from gristmill.segmentation import non_spaced
+
+    monkeypatch.setenv(table_cache.CACHE_ENV, str(tmp_path))
+    tokenizer = jieba.Tokenizer()
+    with tokenizer.get_dict_file() as shipped:
+        expected = tokenizer.gen_pfdict(shipped)
+    built = non_spaced._jieba_prefix_dictionary(tokenizer)
+    assert len(list((tmp_path / "tables").glob("jieba-prefix-dictionary-*.npz"))) == 1
+    loaded = non_spaced._jieba_prefix_dictionary(tokenizer)
+    assert built == expected and loaded == expected
