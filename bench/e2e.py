@@ -307,7 +307,7 @@ def gristmill_command(workload: Path, out: Path, workers: int, paths: list[str])
     config = {
         "output": str(out),
         "sources": [{"name": "web", "paths": paths, "format": "warc",
-                     "reader": {"extractor": "resiliparse"}, "stages": GRISTMILL_STAGES}],
+                     "reader": {"extractor": "resiliparse", "page_signals": False}, "stages": GRISTMILL_STAGES}],
     }  # fmt: skip
     config_file = out.parent / f"{out.name}.yaml"
     config_file.write_text(json.dumps(config))

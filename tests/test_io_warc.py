@@ -574,6 +574,19 @@ def test_trafilatura_reader(tmp_path: Path) -> None:
     assert counts["records"] == 23
 
 
+def test_page_signals_off_keeps_the_texts_and_leaves_the_page_signals_out(tmp_path: Path) -> None:
+    path = write_gzip_warc(tmp_path / "crawl.warc.gz", crawl_records())
+    measured, _ = docs_and_counts(WarcReader(extractor="resiliparse"), path)
+    unmeasured, _ = docs_and_counts(WarcReader(extractor="resiliparse", page_signals=False), path)
+    assert [d["text"] for d in unmeasured] == [d["text"] for d in measured]
+    assert all("extract_page_chars" in d["meta"] for d in measured)
+    for document in unmeasured:
+        assert not {"extract_page_chars", "extract_text_share"} & set(document["meta"])
+    # the boilerplate extractor needs the page's text for its doubtful-page decision
+    kept, _ = docs_and_counts(WarcReader(page_signals=False), path)
+    assert all("extract_page_chars" in d["meta"] for d in kept)
+
+
 # -- evaluation: the real archives of ../shared/data -------------------------------------------
 @pytest.mark.evaluation
 def test_real_warc_and_wet_files(shared_data: Path) -> None:

@@ -217,26 +217,27 @@ class Extraction:
     """The main text of a page, what produced it, and what later filters may want to know.
 
     ``page_chars`` is the length of all the page's visible text (resiliparse without
-    main-content heuristics), ``link_chars`` the part of ``text`` that was link text (known
+    main-content heuristics; ``None`` where the reader was told not to measure it),
+    ``link_chars`` the part of ``text`` that was link text (known
     only for the boilerplate extractor), ``doubtful`` whether the main-content pass kept so
     little of the page that the whole page was classified instead.
     """
 
     text: str
     extractor: str
-    page_chars: int
+    page_chars: int | None
     link_chars: int | None = None
     doubtful: bool = False
 
     def signals(self) -> dict[str, float | bool | int]:
         """The reader's ``extract_*`` meta fields (see :mod:`gristmill.io.warc`)."""
         chars = len(self.text)
-        signals: dict[str, float | bool | int] = {
-            "extract_page_chars": self.page_chars,
-            "extract_text_share": round(min(1.0, chars / self.page_chars), 4)
-            if self.page_chars
-            else 0.0,
-        }
+        signals: dict[str, float | bool | int] = {}
+        if self.page_chars is not None:
+            signals["extract_page_chars"] = self.page_chars
+            signals["extract_text_share"] = (
+                round(min(1.0, chars / self.page_chars), 4) if self.page_chars else 0.0
+            )
         if self.link_chars is not None:
             signals["extract_link_density"] = round(self.link_chars / chars, 4) if chars else 0.0
         if self.link_chars is not None or self.doubtful:
@@ -287,17 +288,25 @@ def boilerplate_extraction(html: str, doubtful_fallback: str = "page") -> Extrac
 
 
 def extract(
-    html: str, extractor: str = DEFAULT_EXTRACTOR, doubtful_fallback: str = "page"
+    html: str,
+    extractor: str = DEFAULT_EXTRACTOR,
+    doubtful_fallback: str = "page",
+    page_signals: bool = True,
 ) -> Extraction:
-    """The main text of an HTML document (stripped; ``""`` when there is none) and signals."""
+    """The main text of an HTML document (stripped; ``""`` when there is none) and signals.
+
+    ``page_signals=False`` leaves out the whole page's visible text where only a signal
+    needs it: for ``resiliparse`` and ``trafilatura`` it is a second extraction pass over
+    the page (about a third of the reader's CPU on CommonCrawl-like pages). The boilerplate
+    extractor always measures it: its doubtful-page decision uses it."""
     if extractor == BOILERPLATE_EXTRACTOR:
         return boilerplate_extraction(html, doubtful_fallback)
     if extractor == "resiliparse":
         tree = HTMLTree.parse(html)
-        page_chars = _page_chars(tree)
+        page_chars = _page_chars(tree) if page_signals else None
         return Extraction(resiliparse_text(tree).strip(), extractor, page_chars)
     if extractor == "trafilatura":
-        page_chars = _page_chars(HTMLTree.parse(html))
+        page_chars = _page_chars(HTMLTree.parse(html)) if page_signals else None
         return Extraction(trafilatura_text(html).strip(), extractor, page_chars)
     raise ValueError(f"unknown extractor {extractor!r}; allowed: {', '.join(EXTRACTORS)}")
 

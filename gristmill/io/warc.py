@@ -38,7 +38,8 @@ Skipped records, counted under ``warc:<reason>`` (``records`` counts every recor
 Each document's meta names the ``extractor`` that produced its text and carries the
 extraction signals (:class:`gristmill.io.html.Extraction`), which later filters can
 threshold without re-reading the HTML: ``extract_page_chars`` (visible text of the whole
-page), ``extract_text_share`` (share of it kept), and for the default extractor
+page), ``extract_text_share`` (share of it kept; both left out with ``page_signals: false``
+for the resiliparse and trafilatura extractors, which then parse each page once), and for the default extractor
 ``extract_link_density`` (link text share of the kept text) and ``extract_doubtful`` (the
 boilerplate stage was unsure: the main-content pass nearly emptied the page, or no block
 read as content, as on hub pages of link titles). They are meta
@@ -158,6 +159,12 @@ class WarcReader(Reader):
         description="resiliparse_boilerplate on pages its main-content pass nearly empties: "
         "classify the whole page's blocks, or hand the page to trafilatura",
     )
+    page_signals: bool = Field(
+        True,
+        description="measure the whole page's visible text (meta extract_page_chars and "
+        "extract_text_share): a second extraction pass of every page for the resiliparse "
+        "and trafilatura extractors; resiliparse_boilerplate always measures it",
+    )
     min_text_chars: int = Field(1, ge=1, description="shorter extracted texts are skipped")
     max_payload_bytes: int = Field(
         16 * 1024 * 1024, gt=0, description="larger payloads (raw or decoded) are skipped"
@@ -271,7 +278,7 @@ class WarcReader(Reader):
 
     def extract(self, html: str) -> Extraction:
         """The main text of a decoded page and its extraction signals."""
-        return extract(html, self.extractor, self.doubtful_fallback)
+        return extract(html, self.extractor, self.doubtful_fallback, self.page_signals)
 
 
 UTF8_REPLACED_KEY = "utf8_replaced"
