@@ -148,8 +148,8 @@ def _real_shells() -> list[str]:
                     shell = _shell_of(page)
                     if shell and len(shell) > 500:
                         shells.append(shell)
-        except Exception:  # a damaged archive of the corpus: its other pages still count
-            continue
+        except Exception as error:  # a damaged archive of the corpus: its other pages count
+            print(f"shells: {path.name} read in part ({error})", file=sys.stderr)
     kept, per_leftover = [], {}
     for shell in shells:
         # a shell whose own text the extractor still takes for main content (data tables,

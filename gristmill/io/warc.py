@@ -39,12 +39,12 @@ Each document's meta names the ``extractor`` that produced its text and carries 
 extraction signals (:class:`gristmill.io.html.Extraction`), which later filters can
 threshold without re-reading the HTML: ``extract_page_chars`` (visible text of the whole
 page), ``extract_text_share`` (share of it kept; both left out with ``page_signals: false``
-for the resiliparse and trafilatura extractors, which then parse each page once), and for the default extractor
-``extract_link_density`` (link text share of the kept text) and ``extract_doubtful`` (the
-boilerplate stage was unsure: the main-content pass nearly emptied the page, or no block
-read as content, as on hub pages of link titles). They are meta
-fields rather than ``extract_*`` columns because a reader's batches keep the document schema
-that every source shares; a step may lift them into columns.
+for the resiliparse and trafilatura extractors, which then parse each page once), and for
+the default extractor ``extract_link_density`` (link text share of the kept text) and
+``extract_doubtful`` (the boilerplate stage was unsure: the main-content pass nearly
+emptied the page, or no block read as content, as on hub pages of link titles). They are
+meta fields rather than ``extract_*`` columns because a reader's batches keep the document
+schema that every source shares; a step may lift them into columns.
 
 A page that declares UTF-8 (HTTP header or ``<meta>``) but has a few scattered invalid
 bytes among valid multi-byte UTF-8 is *repaired*: decoded as UTF-8 with U+FFFD for each
