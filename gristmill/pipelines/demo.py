@@ -20,6 +20,7 @@ import inspect
 import io
 import json
 import pydoc
+import re
 import shutil
 import sys
 import sysconfig
@@ -119,10 +120,17 @@ def _http_response(body: bytes, content_type: str) -> bytes:
     return head.encode("ascii") + body
 
 
+#: ``object at 0x7f…`` in a repr: the address changes from process to process
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+
+
 def _pydoc_html(module_name: str) -> str:
+    """The module's pydoc page, with object addresses left out of the reprs it shows, so the
+    same installation gives the same page in every process."""
     module = importlib.import_module(module_name)
     renderer = pydoc.HTMLDoc()
-    return renderer.page(pydoc.describe(module), renderer.document(module, module_name))
+    page = renderer.page(pydoc.describe(module), renderer.document(module, module_name))
+    return _ADDRESS.sub("", page)
 
 
 def build_web(folder: Path, files: int = 2) -> None:
@@ -140,9 +148,10 @@ def build_web(folder: Path, files: int = 2) -> None:
             )
         ]  # fmt: skip
         modules = WEB_MODULES[part * per_file : (part + 1) * per_file]
+        bodies = {}
         for name in modules:
             url = f"https://docs.example.org/library/{name}.html"
-            body = _pydoc_html(name).encode("utf-8")
+            body = bodies[name] = _pydoc_html(name).encode("utf-8")
             records.append(_record(
                 "request",
                 {"WARC-Date": _FIXED_DATE, "WARC-Record-ID": _record_id(url + "#request"),
@@ -160,7 +169,9 @@ def build_web(folder: Path, files: int = 2) -> None:
             "response",
             {"WARC-Date": _FIXED_DATE, "WARC-Record-ID": _record_id(mirror),
              "WARC-Target-URI": mirror, "Content-Type": "application/http; msgtype=response"},
-            _http_response(_pydoc_html(modules[0]).encode("utf-8"), "text/html; charset=utf-8"),
+            # the very bytes served at the first URL: a page rendered twice may differ (the
+            # logging page shows logging.shutdown's default, the list of live handlers)
+            _http_response(bodies[modules[0]], "text/html; charset=utf-8"),
         ))  # fmt: skip
         revisit = f"https://docs.example.org/library/{modules[1]}.html"
         records.append(_record(
