@@ -13,10 +13,13 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from distributed import LocalCluster
 
+from gristmill.pipelines import runner
 from gristmill.pipelines.output_folder import LOCK_FILE
 from gristmill.pipelines.runner import available_cores
 from gristmill.pipelines.source_checks import SourceYieldedNothing, check_sources_yielded
+from gristmill.pipelines.worker_ctrl_c import ctrl_c_held
 from tests.corpus import basic_config, write_config, write_jsonl_corpus
 
 pytestmark = pytest.mark.integration
@@ -62,6 +65,40 @@ def test_ctrl_c_exits_cleanly_with_a_resume_hint_and_the_rerun_resumes(tmp_path)
     assert code == 0, stderr
     run = json.loads((tmp_path / "out" / "run.json").read_text())
     assert run["sources"]["web"]["docs_in"] == 6 * 1000
+
+
+def test_ctrl_c_while_the_workers_start_is_held_then_raised_not_lost():
+    """The client used to ignore SIGINT while its workers started (so that they inherit
+    "ignore"), and a Ctrl-C in that second was lost: the run went on to the end, exit 0."""
+    with pytest.raises(KeyboardInterrupt), ctrl_c_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the signal arrives inside the block: noted, not raised
+        reached_the_end = True
+    assert reached_the_end
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_ctrl_c_during_cluster_start_closes_the_cluster_and_workers_ignore_ctrl_c(monkeypatch):
+    started = []
+
+    def cluster_then_ctrl_c(*args, **kwargs):
+        cluster = LocalCluster(*args, **kwargs)
+        started.append(cluster)
+        os.kill(os.getpid(), signal.SIGINT)  # pressed while the workers start
+        return cluster
+
+    monkeypatch.setattr(runner, "LocalCluster", cluster_then_ctrl_c)
+    with pytest.raises(KeyboardInterrupt), runner.dask_client(workers=1, dashboard=False):
+        pytest.fail("the run went on after a Ctrl-C")
+    assert started and started[0].status.name == "closed"
+
+    monkeypatch.undo()
+    with runner.dask_client(workers=1, dashboard=False) as client:
+        pid = next(iter(client.run(os.getpid).values()))
+        os.kill(pid, signal.SIGINT)  # a terminal's Ctrl-C reaches the workers too
+        time.sleep(0.5)
+        assert client.submit(sum, [1, 2], pure=False).result(timeout=60) == 3
+        assert list(client.run(os.getpid).values()) == [pid]  # the same worker, alive
 
 
 def test_more_workers_than_cores_warns_and_a_foreign_folder_is_refused_before_any_starts(

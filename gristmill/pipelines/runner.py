@@ -13,8 +13,6 @@ import importlib
 import json
 import os
 import posixpath
-import signal
-import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -28,6 +26,7 @@ from gristmill import __version__
 from gristmill.dedupe import numba_target
 from gristmill.io.base import Shard
 from gristmill.io.writers import read_marker
+from gristmill.pipelines import worker_ctrl_c
 from gristmill.pipelines.config import RunConfig, SourceConfig, fingerprint
 from gristmill.pipelines.output_folder import GRISTMILL_ENTRIES, claimed_output
 from gristmill.pipelines.plan import (
@@ -43,6 +42,7 @@ from gristmill.pipelines.scrubbed_output import remove_unscrubbed_work
 from gristmill.pipelines.segment import READ_STAGE, SegmentTask, run_segment
 from gristmill.pipelines.source_checks import check_sources_yielded
 from gristmill.pipelines.stats import AccountingError, check_chain, merge_source_stats
+from gristmill.pipelines.worker_ctrl_c import ctrl_c_held
 from gristmill.pipelines.worker_exit import FastExitPlugin
 from gristmill.records import files_digest
 from gristmill.steps import GlobalStep
@@ -127,24 +127,27 @@ def dask_client(
         finally:
             client.close()
         return
-    # the nanny hands its configuration to the worker process it starts (and restarts)
-    with _workers_ignore_ctrl_c(), dask.config.set(_embedded_cluster_config(dashboard)):
-        cluster = LocalCluster(
-            n_workers=workers or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=":0",  # without bokeh: Dask's status routes on a free port
-            scheduler_kwargs={"dashboard": dashboard},
-            host="127.0.0.1",
-            memory_limit="auto" if memory_limit is None else memory_limit,
-        )
-    client = Client(cluster)
+    cluster = client = None
     try:
+        # the nanny hands its configuration to the worker process it starts (and restarts)
+        with ctrl_c_held(), dask.config.set(_embedded_cluster_config(dashboard)):
+            cluster = LocalCluster(
+                n_workers=workers or 1,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # without bokeh: Dask's status routes on a free port
+                scheduler_kwargs={"dashboard": dashboard},
+                host="127.0.0.1",
+                memory_limit="auto" if memory_limit is None else memory_limit,
+            )
+        client = Client(cluster)
         client.register_plugin(FastExitPlugin(), name=FastExitPlugin.name)
         yield client
     finally:
-        client.close()
-        cluster.close()
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _embedded_cluster_config(dashboard: bool) -> dict[str, Any]:
@@ -164,23 +167,9 @@ def _embedded_cluster_config(dashboard: bool) -> dict[str, Any]:
         "distributed.nanny.pre-spawn-environ.ARROW_DEFAULT_MEMORY_POOL": "system",
         # set in the worker processes only (after they start), never in this one
         f"distributed.nanny.environ.{numba_target.WITHOUT_SCIPY_BLAS}": "1",
+        # each worker ignores Ctrl-C: the client handles it (pipelines/worker_ctrl_c.py)
+        "distributed.worker.preload": [worker_ctrl_c.PRELOAD],
     }
-
-
-@contextmanager
-def _workers_ignore_ctrl_c():
-    """Start worker processes with SIGINT ignored (an ignored signal stays ignored across
-    exec). A terminal's Ctrl-C reaches every process of the foreground group; the client
-    alone should handle it — and close the cluster — rather than each worker printing its
-    own KeyboardInterrupt traceback."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def available_cores() -> int:
