@@ -44,7 +44,8 @@ def _finish(process: subprocess.Popen) -> tuple[int, str]:
 
 
 def test_ctrl_c_exits_cleanly_with_a_resume_hint_and_the_rerun_resumes(tmp_path):
-    write_jsonl_corpus(tmp_path / "corpus", shards=6, docs_per_shard=1000)
+    # enough shards that the run is still busy when this (maybe starved) process acts
+    write_jsonl_corpus(tmp_path / "corpus", shards=16, docs_per_shard=1000)
     config = write_config(tmp_path / "p.yaml", basic_config(tmp_path / "corpus", tmp_path / "out"))
     process = _gristmill("run", str(config), "--workers", "1")
     markers = tmp_path / "out" / "work" / "web" / "segment-0"
@@ -64,7 +65,7 @@ def test_ctrl_c_exits_cleanly_with_a_resume_hint_and_the_rerun_resumes(tmp_path)
     code, stderr = _finish(_gristmill("run", str(config), "--workers", "1"))
     assert code == 0, stderr
     run = json.loads((tmp_path / "out" / "run.json").read_text())
-    assert run["sources"]["web"]["docs_in"] == 6 * 1000
+    assert run["sources"]["web"]["docs_in"] == 16 * 1000
 
 
 def test_ctrl_c_while_the_workers_start_is_held_then_raised_not_lost():
