@@ -35,7 +35,14 @@ def _gristmill(*args: str) -> subprocess.Popen:
         text=True,
         start_new_session=True,
         env=ENV,
+        # as a terminal starts it, even when these tests run in the background (where the
+        # shell has SIGINT ignored, which the child would inherit)
+        preexec_fn=_sigint_default,
     )
+
+
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _finish(process: subprocess.Popen) -> tuple[int, str]:
@@ -68,7 +75,16 @@ def test_ctrl_c_exits_cleanly_with_a_resume_hint_and_the_rerun_resumes(tmp_path)
     assert run["sources"]["web"]["docs_in"] == 16 * 1000
 
 
-def test_ctrl_c_while_the_workers_start_is_held_then_raised_not_lost():
+@pytest.fixture
+def terminal_sigint():
+    """SIGINT raises KeyboardInterrupt in this process, as under a terminal, even when the
+    tests run in the background (where the shell starts them with SIGINT ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_while_the_workers_start_is_held_then_raised_not_lost(terminal_sigint):
     """The client used to ignore SIGINT while its workers started (so that they inherit
     "ignore"), and a Ctrl-C in that second was lost: the run went on to the end, exit 0."""
     with pytest.raises(KeyboardInterrupt), ctrl_c_held():
@@ -77,9 +93,17 @@ def test_ctrl_c_while_the_workers_start_is_held_then_raised_not_lost():
         reached_the_end = True
     assert reached_the_end
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # a process that ignores SIGINT (nohup, a background job) keeps ignoring it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with ctrl_c_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
-def test_a_ctrl_c_during_cluster_start_closes_the_cluster_and_workers_ignore_ctrl_c(monkeypatch):
+def test_a_ctrl_c_during_cluster_start_closes_the_cluster_and_workers_ignore_ctrl_c(
+    monkeypatch, terminal_sigint
+):
     started = []
 
     def cluster_then_ctrl_c(*args, **kwargs):

@@ -134,3 +134,45 @@ def test_config_parsing_loads_neither_numba_nor_pandas():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_pyarrow_leaves_pandas_unloaded_until_something_imports_it():
+    """``defer_pandas``: lists through ``pa.array`` import no pandas; once pandas is
+    imported, pyarrow converts pandas objects as pandas objects again (a categorical to a
+    dictionary array, not strings) and gives nanosecond timestamps as pandas'."""
+    result = _python(
+        """
+        import sys
+        import pyarrow as pa
+        from gristmill.arrow_pandas import defer_pandas
+        assert defer_pandas()
+        pa.array(["a", "b"]), pa.table({"text": ["x"]})
+        print("pandas" in sys.modules)
+        import pandas as pd
+        print(pa.types.is_dictionary(pa.array(pd.Categorical(["a", "b", "a"])).type))
+        print(type(pa.scalar(1, pa.timestamp("ns")).as_py()).__name__)
+        print(defer_pandas())
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "Timestamp", "False"]
+
+
+def test_embedded_workers_filter_without_pandas_and_still_shuffle_with_it():
+    import dask.dataframe as dd
+    import pandas as pd
+
+    from gristmill.filters.gopher_quality import GopherQuality
+    from gristmill.pipelines.runner import dask_client
+
+    def filter_then_look():
+        table = pa.table({"id": ["a"], "text": ["A short English text, of a few words. " * 30]})
+        GopherQuality().process(table, "gopher_quality")
+        return "pandas" in sys.modules
+
+    with dask_client(workers=1, dashboard=False) as client:
+        assert client.submit(filter_then_look, pure=False).result() is False
+        frame = pd.DataFrame({"key": [3, 1, 2, 1], "value": ["c", "a", "b", "d"]})
+        shuffled = dd.from_pandas(frame, npartitions=2).set_index("key").compute()
+        assert shuffled["value"].tolist()[:2] in (["a", "d"], ["d", "a"])
+        assert client.submit(filter_then_look, pure=False).result() is True

@@ -26,7 +26,7 @@ from gristmill import __version__
 from gristmill.dedupe import numba_target
 from gristmill.io.base import Shard
 from gristmill.io.writers import read_marker
-from gristmill.pipelines import worker_ctrl_c
+from gristmill.pipelines import worker_preload
 from gristmill.pipelines.config import RunConfig, SourceConfig, fingerprint
 from gristmill.pipelines.output_folder import GRISTMILL_ENTRIES, claimed_output
 from gristmill.pipelines.plan import (
@@ -167,8 +167,8 @@ def _embedded_cluster_config(dashboard: bool) -> dict[str, Any]:
         "distributed.nanny.pre-spawn-environ.ARROW_DEFAULT_MEMORY_POOL": "system",
         # set in the worker processes only (after they start), never in this one
         f"distributed.nanny.environ.{numba_target.WITHOUT_SCIPY_BLAS}": "1",
-        # each worker ignores Ctrl-C: the client handles it (pipelines/worker_ctrl_c.py)
-        "distributed.worker.preload": [worker_ctrl_c.PRELOAD],
+        # each worker ignores Ctrl-C (the client handles it) and defers pandas
+        "distributed.worker.preload": [worker_preload.__name__],
     }
 
 

@@ -7,8 +7,8 @@ each worker printing its own KeyboardInterrupt traceback.
 The workers used to inherit "ignore SIGINT" from the client, which ignored it while they
 started, and so a Ctrl-C pressed in that second was lost: the run went on to the end.
 Now the client only notes a Ctrl-C while the workers start, and raises it once they have
-started (:func:`ctrl_c_held`). Each worker ignores SIGINT from its preload
-(:func:`dask_setup`), named in the embedded cluster's configuration (:data:`PRELOAD`).
+started (:func:`ctrl_c_held`). Each worker ignores SIGINT as it starts
+(:func:`ignore_ctrl_c`, from :mod:`gristmill.pipelines.worker_preload`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-#: ``distributed.worker.preload`` of the embedded cluster's workers
-PRELOAD = __name__
 
 
-def dask_setup(worker: Any) -> None:
-    """Dask's preload hook, in each worker process as it starts: ignore Ctrl-C."""
+def ignore_ctrl_c() -> None:
+    """In a worker process: ignore SIGINT (from the main thread; elsewhere nothing)."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -32,8 +28,11 @@ def dask_setup(worker: Any) -> None:
 @contextmanager
 def ctrl_c_held() -> Iterator[None]:
     """Note a Ctrl-C inside the block and raise it as KeyboardInterrupt on leaving it, so
-    that the block (starting the workers) is never cut in half."""
-    if threading.current_thread() is not threading.main_thread():
+    that the block (starting the workers) is never cut in half. A process that ignores
+    SIGINT (started in the background, or under ``nohup``) keeps ignoring it."""
+    if threading.current_thread() is not threading.main_thread() or not callable(
+        signal.getsignal(signal.SIGINT)
+    ):
         yield
         return
     pressed: list[int] = []
