@@ -54,6 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from peak_memory import PeakMemory  # noqa: E402
 from scale_corpus import EXACT, NEAR, build_corpus, load_truth, shard_name  # noqa: E402
 
+from gristmill.dedupe import components as components_module  # noqa: E402
 from gristmill.dedupe import near_duplicates  # noqa: E402
 from gristmill.dedupe.drop_list import DROP_LIST_DIR  # noqa: E402
 from gristmill.pipelines import runner  # noqa: E402
@@ -156,7 +157,7 @@ class PhaseMeter:
 
     def __enter__(self) -> PhaseMeter:
         run_phase, resolve = runner._run_phase, runner._resolve
-        components = near_duplicates.connected_components
+        components = components_module.connected_components  # imported where it is used
         self._originals = {"_run_phase": run_phase, "_resolve": resolve}
 
         def timed_phase(client, phase, tasks, *rest):
@@ -180,14 +181,14 @@ class PhaseMeter:
             return result
 
         runner._run_phase, runner._resolve = timed_phase, timed_resolve
-        near_duplicates.connected_components = timed_components
+        components_module.connected_components = timed_components
         self._components = components
         return self
 
     def __exit__(self, *exc) -> None:
         runner._run_phase = self._originals["_run_phase"]
         runner._resolve = self._originals["_resolve"]
-        near_duplicates.connected_components = self._components
+        components_module.connected_components = self._components
 
 
 def task_seconds(stream: list[dict]) -> dict[str, float]:
