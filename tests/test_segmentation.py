@@ -154,3 +154,29 @@ def test_batch_split_knows_every_white_space_character():
     beyond = [c for c in range(english_batch._SPACE_LIMIT, 0x110000) if chr(c).isspace()]
     assert beyond == []
     assert "\\x{3000}" in english_batch._OTHER_SPACE and "\\x{a0}" in english_batch._OTHER_SPACE
+
+
+def test_repeated_short_runs_are_segmented_once_with_the_same_words(monkeypatch):
+    """Page furniture repeats the same short runs ("首页", "联系我们"): each is segmented once
+    and kept; a long run is segmented every time; a caller may change the list it gets."""
+    import gristmill.segmentation as segmentation
+
+    calls = []
+    jieba = SEGMENTERS["chinese"]["jieba"]
+
+    def counted(run):
+        calls.append(run)
+        return jieba(run)
+
+    monkeypatch.setattr(segmentation, "_run_cache", {})
+    monkeypatch.setitem(SEGMENTERS, "chinese", {"jieba": counted})
+    short, long = "联系我们首页", "这座水车建于十九世纪现在对游客开放村民们每天早上在河边散步你去过吗"
+    first = segmentation.segment_run(short, "cjk")
+    first.append("changed")
+    for _ in range(3):
+        assert segmentation.segment_run(short, "cjk") == jieba(short)
+        assert segmentation.segment_run(long, "cjk") == jieba(long)
+    assert calls == [short] + [long] * 3
+    # the same characters in a Japanese document are MeCab's, kept apart from jieba's
+    mecab = SEGMENTERS["japanese"]["mecab"]
+    assert segmentation.segment_run(short, "cjk", japanese=True) == mecab(short)

@@ -53,11 +53,30 @@ __all__ = [
 ]
 
 
+#: short runs recently segmented, and their words: a page's menus and footers ("首页",
+#: "联系我们") repeat the same runs from page to page. On the e2e bench's English pages with
+#: Chinese page furniture, 14,845 runs were 82 distinct ones, and jieba was 2.9 of the
+#: 22 CPU s of word splitting. The cache is emptied when it reaches RUN_CACHE_SIZE entries
+#: (a few MiB); longer runs (running text) seldom repeat and are not kept.
+RUN_CACHE_SIZE = 20_000
+RUN_CACHE_MAX_CHARS = 32
+_run_cache: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
 def segment_run(run: str, system: str, japanese: bool = False) -> list[str]:
     """Words of ``run``, a run of one writing system (a :data:`SYSTEM_RUN` group name)."""
     if system == "cjk":
         system = "japanese" if japanese else "chinese"
-    return default_segmenter(system)(run)
+    if len(run) > RUN_CACHE_MAX_CHARS:
+        return default_segmenter(system)(run)
+    key = (run, system)
+    words = _run_cache.get(key)
+    if words is None:
+        words = tuple(default_segmenter(system)(run))
+        if len(_run_cache) >= RUN_CACHE_SIZE:
+            _run_cache.clear()
+        _run_cache[key] = words
+    return list(words)
 
 
 def has_non_spaced(text: str) -> bool:
