@@ -226,8 +226,11 @@ class WarcReader(Reader):
         limit = self.max_payload_bytes
         if payload.length > limit:
             return "too_large"
+        # no more than the record declares: a buffer of the limit's size for every record
+        # cost a 16 MiB allocation each (page faults where the C allocator maps it)
+        wanted = limit if payload.length < 0 else min(limit, payload.length)
         try:
-            body = payload.read_body(limit + 1)
+            body = payload.read_body(wanted + 1)
         except PARSE_ERRORS:
             return "truncated"
         if len(body) > limit:
